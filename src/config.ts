@@ -1,0 +1,74 @@
+import { parseInstant } from './kernel/calendar.ts';
+
+/** Everything Tierline reads from the environment, validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  testClock: boolean;
+  testClockStart: Date | undefined;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  workerIntervalMs: number;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the variable at fault. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://`);
+  }
+  let testClockStart: Date | undefined;
+  if (env.TIERLINE_TEST_CLOCK_START) {
+    testClockStart = parseInstant(env.TIERLINE_TEST_CLOCK_START);
+    if (!testClockStart) {
+      throw new ConfigError(
+        `TIERLINE_TEST_CLOCK_START must be an RFC 3339 instant, got "${env.TIERLINE_TEST_CLOCK_START}"`,
+      );
+    }
+  }
+  const adminEmail = env.TIERLINE_ADMIN_EMAIL || undefined;
+  const adminPassword = env.TIERLINE_ADMIN_PASSWORD || undefined;
+  if (Boolean(adminEmail) !== Boolean(adminPassword)) {
+    throw new ConfigError(
+      `TIERLINE_ADMIN_EMAIL and TIERLINE_ADMIN_PASSWORD must be set together (only ${adminEmail ? 'TIERLINE_ADMIN_EMAIL' : 'TIERLINE_ADMIN_PASSWORD'} is set)`,
+    );
+  }
+  if (adminEmail && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
+    throw new ConfigError(`TIERLINE_ADMIN_EMAIL must be an email address, got "${adminEmail}"`);
+  }
+  if (adminPassword && (adminPassword.length < 8 || adminPassword.length > 128)) {
+    throw new ConfigError('TIERLINE_ADMIN_PASSWORD must have 8 to 128 characters');
+  }
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl,
+    dataDir: env.TIERLINE_DATA_DIR || './data',
+    testClock: flag(env, 'TIERLINE_TEST_CLOCK'),
+    testClockStart,
+    adminEmail,
+    adminPassword,
+    workerIntervalMs: integer(env, 'TIERLINE_WORKER_INTERVAL_MS', 5000, 100, 3_600_000),
+  };
+}

@@ -1,0 +1,40 @@
+import { and, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import { fail } from '../kernel/errors.ts';
+
+/** A position in a newest-first list: the last row's (created_at, id). */
+export interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** Rows strictly after the cursor in (created_at desc, id desc) order. */
+export function afterCursor(createdAt: PgColumn, id: PgColumn, cursor: Cursor | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  return or(lt(createdAt, cursor.createdAt), and(eq(createdAt, cursor.createdAt), lt(id, cursor.id)));
+}
+
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+}
+
+/** Decodes a cursor from a query string; a malformed one is a 400 naming `cursor`. */
+export function decodeCursor(text: string | undefined): Cursor | undefined {
+  if (!text) return undefined;
+  const [iso, id] = Buffer.from(text, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(createdAt.getTime())) throw fail.validation('cursor', 'The cursor is not valid.');
+  return { createdAt, id };
+}
+
+/** Builds a list answer from limit + 1 fetched rows (spec 11). */
+export function toPage<Row extends { createdAt: Date; id: string }, Out>(
+  rows: Row[],
+  limit: number,
+  present: (row: Row) => Out,
+): { data: Out[]; next_cursor: string | null } {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return { data: pageRows.map(present), next_cursor: hasMore && last ? encodeCursor(last) : null };
+}

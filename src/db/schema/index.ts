@@ -1,0 +1,3 @@
+export * from './identity.ts';
+export * from './organizations.ts';
+export * from './platform.ts';

@@ -1,0 +1,32 @@
+import { index, pgTable, text } from 'drizzle-orm/pg-core';
+import { instant } from './columns.ts';
+
+export const orgs = pgTable(
+  'orgs',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    ownerUserId: text('owner_user_id').notNull(),
+    status: text('status').notNull(),
+    plan: text('plan').notNull(),
+    createdAt: instant('created_at').notNull(),
+    lastLoginAt: instant('last_login_at'),
+    deactivatedAt: instant('deactivated_at'),
+    deactivationReason: text('deactivation_reason'),
+    projectedDeactivationAt: instant('projected_deactivation_at'),
+  },
+  (t) => [index('orgs_email_idx').on(t.email), index('orgs_created_idx').on(t.createdAt, t.id)],
+);
+
+export const controlPlanes = pgTable(
+  'control_planes',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    status: text('status').notNull(),
+    createdAt: instant('created_at').notNull(),
+    decommissionedAt: instant('decommissioned_at'),
+  },
+  (t) => [index('control_planes_org_idx').on(t.orgId)],
+);

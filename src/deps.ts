@@ -1,0 +1,12 @@
+import type { Config } from './config.ts';
+import type { Database } from './db/client.ts';
+import type { DueWorkRunner } from './jobs/runner.ts';
+import type { Clock } from './kernel/clock.ts';
+
+/** What the HTTP layer and the jobs are given: built once by main.ts or the test helper. */
+export interface Deps {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  runner: DueWorkRunner;
+}

@@ -1,0 +1,106 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Deps } from '../deps.ts';
+import { fail } from '../kernel/errors.ts';
+import { clockRoutes } from '../modules/clock/clock.routes.ts';
+import { identityRoutes } from '../modules/identity/identity.routes.ts';
+import { adminRoutes } from '../modules/organizations/organizations.routes.ts';
+import { resolveCaller } from './auth.ts';
+import './caller.ts';
+import { handleError } from './errors.ts';
+import { registerIdempotency } from './idempotency.ts';
+import { operationsRoutes } from './operations.routes.ts';
+import { ErrorResponse } from './schemas.ts';
+
+export type App = FastifyInstance;
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Refuses cookie-authenticated unsafe requests sent from another site (spec 9). */
+function isCrossSite(headers: Record<string, string | string[] | undefined>): boolean {
+  const site = headers['sec-fetch-site'];
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
+  const origin = headers.origin;
+  if (typeof origin !== 'string' || origin === 'null') return typeof origin === 'string';
+  try {
+    return new URL(origin).host !== headers.host;
+  } catch {
+    return true;
+  }
+}
+
+function newAjv(coerceTypes: false | 'array') {
+  const ajv = new Ajv.default({
+    coerceTypes,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+  });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+/** Builds the whole HTTP app on the given dependencies; nothing is listening yet. */
+export async function buildApp(deps: Deps, options: { logger?: boolean } = {}): Promise<App> {
+  const app = Fastify({
+    logger: options.logger ? { level: 'info' } : false,
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Bodies are JSON and validated strictly; query strings and paths are text and are coerced.
+  const strict = newAjv(false);
+  const coercing = newAjv('array');
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+
+  app.addSchema(ErrorResponse);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}.` } }),
+  );
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tierline API', version: '0.1.0', description: 'The account plane of an API platform.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'tierline_session' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.decorateRequest('caller', null as never);
+  app.decorateRequest('now', null as never);
+  app.addHook('onRequest', async (request) => {
+    request.now = await deps.clock.now();
+    request.caller = { kind: 'anonymous' };
+    request.caller = await resolveCaller(deps.db, request);
+    if (
+      UNSAFE.has(request.method) &&
+      request.caller.kind !== 'anonymous' &&
+      !request.headers.authorization &&
+      isCrossSite(request.headers)
+    ) {
+      throw fail.forbidden('cross_site_request', 'Cross-site requests with a session cookie are refused.');
+    }
+  });
+  registerIdempotency(app, deps.db);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(operationsRoutes(deps));
+  await app.register(identityRoutes(deps), { prefix: '/v1' });
+  await app.register(adminRoutes(deps), { prefix: '/v1' });
+  await app.register(clockRoutes(deps), { prefix: '/v1' });
+  return app;
+}

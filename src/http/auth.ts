@@ -1,0 +1,158 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Database } from '../db/client.ts';
+import { AppError, fail } from '../kernel/errors.ts';
+import {
+  type Access,
+  effectiveRoles,
+  endSession,
+  findApiToken,
+  findSessionByToken,
+  findSystemAccount,
+  getUser,
+  hasAccess,
+  hasStaffRole,
+  rolesInOrg,
+  SESSION_LIMITS,
+  type StaffRole,
+  touchSession,
+} from '../modules/identity/index.ts';
+import { findOrg } from '../modules/organizations/index.ts';
+import type { Caller } from './caller.ts';
+
+export const SESSION_COOKIE = 'tierline_session';
+
+const orgDeactivated = () =>
+  fail.forbidden('org_deactivated', 'This organization is deactivated. Contact support to reactivate it.');
+
+/** Resolves the caller from a bearer token or the session cookie; invalid credentials are a 401. */
+export async function resolveCaller(db: Database, request: FastifyRequest): Promise<Caller> {
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw fail.unauthenticated('The Authorization header must be "Bearer <token>".');
+    const secret = match[1];
+    if (secret.startsWith('tlp_') || secret.startsWith('tlsa_')) return resolveApiToken(db, request.now, secret);
+    // Runtime tokens are resolved by the runtime routes themselves.
+    return { kind: 'anonymous' };
+  }
+  const cookie = request.cookies[SESSION_COOKIE];
+  if (!cookie) return { kind: 'anonymous' };
+  return (await resolveSession(db, request.now, cookie)) ?? { kind: 'anonymous' };
+}
+
+async function resolveApiToken(db: Database, now: Date, secret: string): Promise<Caller> {
+  const token = await findApiToken(db, secret);
+  if (!token || token.revokedAt) throw fail.unauthenticated('The token is not valid.');
+  if (token.expiresAt && token.expiresAt <= now) throw fail.unauthenticated('The token has expired.');
+  const org = await findOrg(db, token.orgId);
+  if (!org) throw fail.unauthenticated('The token is not valid.');
+  if (org.status !== 'active') throw orgDeactivated();
+  let roles: ReturnType<typeof effectiveRoles>;
+  if (token.kind === 'personal') {
+    roles = await rolesInOrg(db, token.orgId, token.userId as string);
+    if (roles.length === 0) throw fail.forbidden('not_a_member', 'You are no longer a member of this organization.');
+  } else {
+    const account = await findSystemAccount(db, token.orgId, token.systemAccountId as string);
+    if (!account) throw fail.unauthenticated('The token is not valid.');
+    roles = effectiveRoles(account.roles, []);
+  }
+  return {
+    kind: 'member',
+    via: token.kind === 'personal' ? 'personal_token' : 'system_token',
+    orgId: token.orgId,
+    userId: token.userId,
+    systemAccountId: token.systemAccountId,
+    roles,
+    sessionId: null,
+    tokenId: token.id,
+  };
+}
+
+async function resolveSession(db: Database, now: Date, secret: string): Promise<Caller | undefined> {
+  const session = await findSessionByToken(db, secret);
+  if (!session || session.endedAt) return undefined;
+  const idleLimit = new Date(session.lastSeenAt.getTime() + SESSION_LIMITS.idleSeconds * 1000);
+  if (session.expiresAt <= now || idleLimit <= now) {
+    await endSession(db, session.id, now);
+    return undefined;
+  }
+  if (now.getTime() - session.lastSeenAt.getTime() > 60_000) await touchSession(db, session.id, now);
+  if (session.isStaff) {
+    const user = await getUser(db, session.userId);
+    if (user.staffRoles.length === 0) return undefined;
+    return { kind: 'staff', userId: user.id, staffRoles: user.staffRoles, sessionId: session.id };
+  }
+  const orgId = session.orgId as string;
+  const org = await findOrg(db, orgId);
+  if (org?.status !== 'active') return undefined;
+  const roles = await rolesInOrg(db, orgId, session.userId);
+  if (roles.length === 0) return undefined;
+  return {
+    kind: 'member',
+    via: 'session',
+    orgId,
+    userId: session.userId,
+    systemAccountId: null,
+    roles,
+    sessionId: session.id,
+    tokenId: null,
+  };
+}
+
+/** The caller must be a member of this org with the access; another org's caller gets a 404. */
+export function requireOrgAccess(request: FastifyRequest, orgId: string, access: Access) {
+  const caller = request.caller;
+  if (caller.kind === 'anonymous') throw fail.unauthenticated();
+  if (caller.kind !== 'member' || caller.orgId !== orgId) throw fail.notFound('organization');
+  if (!hasAccess(caller.roles, access)) {
+    const needed = access === 'manage' ? 'an owner or org_admin' : 'an org admin (read-only or full)';
+    throw new AppError(403, 'insufficient_role', `This needs ${needed} role.`);
+  }
+  return caller;
+}
+
+/** The caller must be a person logged in with a session (not a token). */
+export function requireSession(request: FastifyRequest) {
+  const caller = request.caller;
+  if (caller.kind === 'anonymous') throw fail.unauthenticated();
+  if (caller.kind !== 'member' || caller.via !== 'session') {
+    throw fail.forbidden('session_required', 'This needs a logged-in session, not a token.');
+  }
+  return caller;
+}
+
+/** The caller must be staff holding the role (admin holds support and sales). */
+export function requireStaff(request: FastifyRequest, role?: StaffRole) {
+  const caller = request.caller;
+  if (caller.kind === 'anonymous') throw fail.unauthenticated();
+  if (caller.kind !== 'staff') throw fail.forbidden('staff_required', 'This needs a staff session.');
+  if (role && !hasStaffRole(caller.staffRoles, role)) {
+    throw fail.forbidden('insufficient_staff_role', `This needs the ${role} staff role.`);
+  }
+  return caller;
+}
+
+/** The actor recorded in audit events for this caller. */
+export function actorOf(caller: Caller) {
+  if (caller.kind === 'staff') return { type: 'staff' as const, id: caller.userId };
+  if (caller.kind === 'member') {
+    return caller.systemAccountId
+      ? { type: 'system_account' as const, id: caller.systemAccountId }
+      : { type: 'user' as const, id: caller.userId };
+  }
+  return { type: 'anonymous' as const, id: null };
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, maxAgeSeconds: number) {
+  reply.setCookie(SESSION_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: true,
+    maxAge: maxAgeSeconds,
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply) {
+  reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: true });
+}

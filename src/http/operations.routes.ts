@@ -1,0 +1,18 @@
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../deps.ts';
+
+/** Liveness and readiness for operators. */
+export function operationsRoutes(deps: Deps) {
+  return async (app: FastifyInstance) => {
+    app.get('/healthz', { schema: { tags: ['operations'] } }, async () => ({ status: 'ok' }));
+    app.get('/readyz', { schema: { tags: ['operations'] } }, async (_request, reply) => {
+      try {
+        await deps.db.execute(sql`select 1`);
+        return { status: 'ready' };
+      } catch {
+        return reply.status(503).send({ error: { code: 'not_ready', message: 'The database is not reachable.' } });
+      }
+    });
+  };
+}

@@ -1,0 +1,135 @@
+import { and, asc, eq, lte, notInArray, sql } from 'drizzle-orm';
+import type { Database, Executor, Transaction } from '../db/client.ts';
+import { dueItems, testClock } from '../db/schema/index.ts';
+import { newId } from '../kernel/ids.ts';
+
+export type DueItem = typeof dueItems.$inferSelect;
+
+/** Does one item's work in the given transaction, as of `now` (the item's due instant). */
+export type DueHandler = (tx: Transaction, item: DueItem, now: Date) => Promise<void>;
+
+/**
+ * Schedules time-driven work in the caller's transaction. One row per (kind, subject, due instant):
+ * scheduling the same item twice is a no-op.
+ */
+export async function scheduleDue(
+  executor: Executor,
+  item: { kind: string; subjectId: string; dueAt: Date; payload?: unknown; now: Date },
+): Promise<void> {
+  await executor
+    .insert(dueItems)
+    .values({
+      id: newId('due'),
+      kind: item.kind,
+      subjectId: item.subjectId,
+      dueAt: item.dueAt,
+      payload: item.payload ?? null,
+      status: 'pending',
+      createdAt: item.now,
+    })
+    .onConflictDoNothing();
+}
+
+/** Cancels pending items of a kind for a subject (e.g. when the subject changed). */
+export async function cancelDue(executor: Executor, kind: string, subjectId: string, now: Date) {
+  await executor
+    .update(dueItems)
+    .set({ status: 'cancelled', processedAt: now })
+    .where(and(eq(dueItems.kind, kind), eq(dueItems.subjectId, subjectId), eq(dueItems.status, 'pending')));
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Processes due items in due-time order, each in its own transaction together with its done mark,
+ * so a crash between two items loses and repeats nothing. Rows are claimed with SKIP LOCKED:
+ * several processes never do the same item.
+ */
+export class DueWorkRunner {
+  private readonly handlers = new Map<string, DueHandler>();
+  private readonly db: Database;
+  private readonly useTestClock: boolean;
+
+  constructor(db: Database, options: { testClock: boolean }) {
+    this.db = db;
+    this.useTestClock = options.testClock;
+  }
+
+  /** Registers the handler for one kind of work. */
+  register(kind: string, handler: DueHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /** Processes every item due at or before `upTo`, including items that processing creates. */
+  async runDue(upTo: Date): Promise<{ processed: number; failed: number }> {
+    const failedIds: string[] = [];
+    let processed = 0;
+    for (;;) {
+      const outcome = await this.processNext(upTo, failedIds);
+      if (outcome === 'none') break;
+      if (outcome === 'done') processed++;
+    }
+    return { processed, failed: failedIds.length };
+  }
+
+  /** The earliest pending due instant, if any: what a scheduler waits for. */
+  async nextDueAt(): Promise<Date | undefined> {
+    const [row] = await this.db
+      .select({ dueAt: dueItems.dueAt })
+      .from(dueItems)
+      .where(eq(dueItems.status, 'pending'))
+      .orderBy(asc(dueItems.dueAt))
+      .limit(1);
+    return row?.dueAt;
+  }
+
+  private async processNext(upTo: Date, failedIds: string[]): Promise<'none' | 'done' | 'failed'> {
+    let claimed: DueItem | undefined;
+    try {
+      await this.db.transaction(async (tx) => {
+        const [item] = await tx
+          .select()
+          .from(dueItems)
+          .where(
+            and(
+              eq(dueItems.status, 'pending'),
+              lte(dueItems.dueAt, upTo),
+              failedIds.length ? notInArray(dueItems.id, failedIds) : undefined,
+            ),
+          )
+          .orderBy(asc(dueItems.dueAt), asc(dueItems.id))
+          .limit(1)
+          .for('update', { skipLocked: true });
+        if (!item) return;
+        claimed = item;
+        const handler = this.handlers.get(item.kind);
+        if (!handler) throw new Error(`no handler for due work of kind ${item.kind}`);
+        if (this.useTestClock) {
+          await tx
+            .update(testClock)
+            .set({ now: sql`greatest(${testClock.now}, ${item.dueAt.toISOString()}::timestamptz)` });
+        }
+        await handler(tx, item, item.dueAt);
+        await tx
+          .update(dueItems)
+          .set({ status: 'done', processedAt: item.dueAt, attempts: item.attempts + 1 })
+          .where(eq(dueItems.id, item.id));
+      });
+    } catch (error) {
+      if (!claimed) throw error;
+      const item = claimed as DueItem;
+      failedIds.push(item.id);
+      const attempts = item.attempts + 1;
+      await this.db
+        .update(dueItems)
+        .set({
+          attempts,
+          lastError: error instanceof Error ? error.message.slice(0, 1000) : String(error),
+          status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
+        })
+        .where(eq(dueItems.id, item.id));
+      return 'failed';
+    }
+    return claimed ? 'done' : 'none';
+  }
+}

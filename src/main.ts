@@ -1,0 +1,31 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { createTierline } from './tierline.ts';
+
+/** Composition root: config → database → jobs → HTTP. */
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`tierline: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const tierline = await createTierline(config, { logger: true });
+  tierline.startWorker();
+  const address = await tierline.app.listen({ port: config.port, host: config.host });
+  const shown = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  console.log(
+    `Tierline is running at ${shown} (${tierline.database.kind} database${config.testClock ? ', test clock' : ''})`,
+  );
+  const stop = async () => {
+    await tierline.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+await main();

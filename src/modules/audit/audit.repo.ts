@@ -1,0 +1,71 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { afterCursor, type Cursor } from '../../db/pagination.ts';
+import { auditEvents } from '../../db/schema/index.ts';
+import { newId } from '../../kernel/ids.ts';
+
+/** Who did something: a user, a staff member, a system account, a runtime, or Tierline itself. */
+export interface Actor {
+  type: 'user' | 'staff' | 'system_account' | 'runtime' | 'system' | 'anonymous';
+  id: string | null;
+}
+
+export interface AuditEntry {
+  orgId: string | null;
+  actor: Actor;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  before?: unknown;
+  after?: unknown;
+  reason?: string | null;
+}
+
+/** Writes one audit event in the caller's transaction. */
+export async function recordAudit(executor: Executor, now: Date, entry: AuditEntry): Promise<void> {
+  await executor.insert(auditEvents).values({
+    id: newId('aud'),
+    orgId: entry.orgId,
+    actorType: entry.actor.type,
+    actorId: entry.actor.id,
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    before: entry.before ?? null,
+    after: entry.after ?? null,
+    reason: entry.reason ?? null,
+    createdAt: now,
+  });
+}
+
+export type AuditRow = typeof auditEvents.$inferSelect;
+
+/** An org's audit events, newest first, after an optional cursor. */
+export async function listAuditEvents(
+  executor: Executor,
+  orgId: string,
+  limit: number,
+  cursor?: Cursor,
+): Promise<AuditRow[]> {
+  return executor
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.orgId, orgId), afterCursor(auditEvents.createdAt, auditEvents.id, cursor)))
+    .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
+    .limit(limit);
+}
+
+/** Shapes an audit row for the API. */
+export function presentAuditEvent(row: AuditRow) {
+  return {
+    id: row.id,
+    org_id: row.orgId,
+    actor: { type: row.actorType, id: row.actorId },
+    action: row.action,
+    target: { type: row.targetType, id: row.targetId },
+    before: row.before,
+    after: row.after,
+    reason: row.reason,
+    created_at: row.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,59 @@
+import { eq } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { users } from '../../db/schema/index.ts';
+import { fail } from '../../kernel/errors.ts';
+import { recordAudit } from '../audit/index.ts';
+import { findUserByEmail, insertUser } from './identity.repo.ts';
+import { isValidEmail, normalizeEmail, passwordProblem, STAFF_ROLES } from './identity.ts';
+import { hashPassword } from './passwords.ts';
+
+/** Creates the admin staff user from the environment, or gives an existing user the admin role. */
+export async function ensureAdminStaff(db: Database, now: Date, email: string, password: string) {
+  const normalized = normalizeEmail(email);
+  const existing = await findUserByEmail(db, normalized);
+  if (existing) {
+    if (!existing.staffRoles.includes('admin')) {
+      await db
+        .update(users)
+        .set({ staffRoles: [...existing.staffRoles, 'admin'] })
+        .where(eq(users.id, existing.id));
+    }
+    return existing.id;
+  }
+  const user = await insertUser(db, {
+    email: normalized,
+    passwordHash: await hashPassword(password),
+    fullName: 'Administrator',
+    staffRoles: ['admin'],
+    now,
+  });
+  return user.id;
+}
+
+/** An admin creates a staff member (support, sales or admin), or adds staff roles to a user. */
+export async function createStaffMember(
+  db: Database,
+  now: Date,
+  input: { actorId: string; email: string; password: string; fullName: string; roles: string[] },
+) {
+  const email = normalizeEmail(input.email);
+  if (!isValidEmail(email)) throw fail.validation('email', 'The email address is not valid.');
+  const problem = passwordProblem(input.password);
+  if (problem) throw fail.validation('password', problem);
+  const roles = [...new Set(input.roles)].filter((role) => (STAFF_ROLES as readonly string[]).includes(role));
+  if (roles.length === 0) throw fail.validation('roles', 'Give at least one staff role: support, sales or admin.');
+  if (await findUserByEmail(db, email)) throw fail.conflict('email_taken', 'A user with this email exists.');
+  const passwordHash = await hashPassword(input.password);
+  return db.transaction(async (tx) => {
+    const user = await insertUser(tx, { email, passwordHash, fullName: input.fullName.trim(), staffRoles: roles, now });
+    await recordAudit(tx, now, {
+      orgId: null,
+      actor: { type: 'staff', id: input.actorId },
+      action: 'staff.created',
+      targetType: 'user',
+      targetId: user.id,
+      after: { email, staff_roles: roles },
+    });
+    return user;
+  });
+}

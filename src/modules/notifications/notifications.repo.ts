@@ -1,0 +1,61 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { afterCursor, type Cursor } from '../../db/pagination.ts';
+import { outboxEmails } from '../../db/schema/index.ts';
+import { newId } from '../../kernel/ids.ts';
+
+export interface Email {
+  to: string;
+  subject: string;
+  kind: string;
+  body: string;
+  orgId?: string | null;
+}
+
+/** Queues an email in the outbox, in the caller's transaction: it is sent only if the change commits. */
+export async function queueEmail(executor: Executor, now: Date, email: Email): Promise<void> {
+  await executor.insert(outboxEmails).values({
+    id: newId('eml'),
+    to: email.to,
+    subject: email.subject,
+    kind: email.kind,
+    body: email.body,
+    orgId: email.orgId ?? null,
+    createdAt: now,
+  });
+}
+
+export type OutboxRow = typeof outboxEmails.$inferSelect;
+
+/** Outbox emails, newest first, optionally to one address. */
+export async function listOutbox(
+  executor: Executor,
+  filter: { to?: string },
+  limit: number,
+  cursor?: Cursor,
+): Promise<OutboxRow[]> {
+  return executor
+    .select()
+    .from(outboxEmails)
+    .where(
+      and(
+        filter.to ? eq(outboxEmails.to, filter.to) : undefined,
+        afterCursor(outboxEmails.createdAt, outboxEmails.id, cursor),
+      ),
+    )
+    .orderBy(desc(outboxEmails.createdAt), desc(outboxEmails.id))
+    .limit(limit);
+}
+
+export function presentEmail(row: OutboxRow) {
+  return {
+    id: row.id,
+    to: row.to,
+    subject: row.subject,
+    kind: row.kind,
+    body: row.body,
+    org_id: row.orgId,
+    created_at: row.createdAt.toISOString(),
+    sent_at: row.sentAt ? row.sentAt.toISOString() : null,
+  };
+}

@@ -1,0 +1,11 @@
+export {
+  findActiveControlPlane,
+  findOrg,
+  getOrg,
+  insertOrg,
+  lockOrg,
+  recordOrgLogin,
+  searchOrgs,
+} from './organizations.repo.ts';
+export type { OrgRecord, OrgStatus, Plan } from './organizations.ts';
+export { PLANS, presentOrg, validateOrgName } from './organizations.ts';
