@@ -15,8 +15,10 @@ async function main() {
   }
   const tierline = await createTierline(config, { logger: true });
   tierline.startWorker();
-  const address = await tierline.app.listen({ port: config.port, host: config.host });
-  const shown = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  await tierline.app.listen({ port: config.port, host: config.host });
+  const bound = tierline.app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : config.port;
+  const shown = `http://localhost:${port}`;
   console.log(
     `Tierline is running at ${shown} (${tierline.database.kind} database${config.testClock ? ', test clock' : ''})`,
   );

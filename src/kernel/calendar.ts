@@ -3,8 +3,12 @@
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+// Computed, not read back from Date.UTC, which maps years 0–99 to 1900–1999.
 function daysInMonth(year: number, monthIndex: number): number {
-  return new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();
+  const isLeapYear = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return monthIndex === 1 && isLeapYear ? 29 : DAYS_IN_MONTH[monthIndex];
 }
 
 /**
@@ -18,17 +22,10 @@ export function addMonths(anchor: Date, months: number): Date {
   const targetYear = year + Math.floor(totalMonth / 12);
   const targetMonth = ((totalMonth % 12) + 12) % 12;
   const day = Math.min(anchor.getUTCDate(), daysInMonth(targetYear, targetMonth));
-  return new Date(
-    Date.UTC(
-      targetYear,
-      targetMonth,
-      day,
-      anchor.getUTCHours(),
-      anchor.getUTCMinutes(),
-      anchor.getUTCSeconds(),
-      anchor.getUTCMilliseconds(),
-    ),
-  );
+  // setUTCFullYear keeps the time of day and, unlike Date.UTC, takes years 0–99 literally.
+  const result = new Date(anchor.getTime());
+  result.setUTCFullYear(targetYear, targetMonth, day);
+  return result;
 }
 
 export function addDays(instant: Date, days: number): Date {
@@ -70,11 +67,17 @@ export function toRfc3339(instant: Date): string {
   return instant.toISOString();
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/i;
 
 /** Parses an RFC 3339 instant; returns undefined when it is not one. */
 export function parseInstant(text: string): Date | undefined {
-  if (!RFC3339.test(text)) return undefined;
+  const match = RFC3339.exec(text);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const [offsetHours, offsetMinutes] = [Number(match[7] ?? 0), Number(match[8] ?? 0)];
+  // Date would roll 2027-02-30 over to March 2 and accept 24:00, so check each field first.
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month - 1)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return undefined;
   const value = new Date(text);
   return Number.isNaN(value.getTime()) ? undefined : value;
 }

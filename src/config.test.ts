@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+/** Expects loadConfig(env) to throw a ConfigError whose message names the variable. */
+function expectRefused(env: Record<string, string>, variable: string) {
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  expect((caught as ConfigError).message).toContain(variable);
+  return (caught as ConfigError).message;
+}
+
+describe('loadConfig defaults', () => {
+  it('runs on port 8080, embedded in ./data, on the real clock, with no admin', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      dataDir: './data',
+      testClock: false,
+      testClockStart: undefined,
+      adminEmail: undefined,
+      adminPassword: undefined,
+      workerIntervalMs: 5000,
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(
+      loadConfig({
+        PORT: '',
+        DATABASE_URL: '',
+        TIERLINE_DATA_DIR: '',
+        TIERLINE_TEST_CLOCK: '',
+        TIERLINE_TEST_CLOCK_START: '',
+        TIERLINE_ADMIN_EMAIL: '',
+        TIERLINE_ADMIN_PASSWORD: '',
+      }),
+    ).toEqual(loadConfig({}));
+  });
+});
+
+describe('loadConfig reads every variable', () => {
+  it('reads them all together', () => {
+    const config = loadConfig({
+      PORT: '3000',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgres://tierline:secret@db.internal:5432/tierline',
+      TIERLINE_DATA_DIR: '/var/lib/tierline',
+      TIERLINE_TEST_CLOCK: '1',
+      TIERLINE_TEST_CLOCK_START: '2027-01-31T10:00:00.000Z',
+      TIERLINE_ADMIN_EMAIL: 'admin@example.com',
+      TIERLINE_ADMIN_PASSWORD: 'correct-horse-battery',
+      TIERLINE_WORKER_INTERVAL_MS: '250',
+    });
+    expect(config).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://tierline:secret@db.internal:5432/tierline',
+      dataDir: '/var/lib/tierline',
+      testClock: true,
+      testClockStart: new Date('2027-01-31T10:00:00.000Z'),
+      adminEmail: 'admin@example.com',
+      adminPassword: 'correct-horse-battery',
+      workerIntervalMs: 250,
+    });
+  });
+
+  it.each([
+    ['0', 0],
+    ['1', 1],
+    ['8080', 8080],
+    ['65535', 65535],
+  ])('PORT=%s → %i', (raw, port) => {
+    expect(loadConfig({ PORT: raw }).port).toBe(port);
+  });
+
+  it('accepts postgresql:// as well as postgres://', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgresql://localhost/tierline' }).databaseUrl).toBe(
+      'postgresql://localhost/tierline',
+    );
+  });
+
+  it('accepts an in-memory data dir', () => {
+    expect(loadConfig({ TIERLINE_DATA_DIR: 'memory://' }).dataDir).toBe('memory://');
+  });
+
+  it.each([
+    ['1', true],
+    ['true', true],
+    ['0', false],
+    ['false', false],
+  ])('TIERLINE_TEST_CLOCK=%s → %s', (raw, on) => {
+    expect(loadConfig({ TIERLINE_TEST_CLOCK: raw }).testClock).toBe(on);
+  });
+
+  it('reads TIERLINE_TEST_CLOCK_START with an offset as the same instant in UTC', () => {
+    expect(loadConfig({ TIERLINE_TEST_CLOCK_START: '2027-01-31T12:00:00+02:00' }).testClockStart?.toISOString()).toBe(
+      '2027-01-31T10:00:00.000Z',
+    );
+  });
+});
+
+describe('loadConfig refuses bad values, naming the variable', () => {
+  it.each(['abc', '70000', '65536', '-1', '80.5', '1e3', '0x50', ' 80', '80 '])('PORT=%j', (raw) => {
+    expectRefused({ PORT: raw }, 'PORT');
+  });
+
+  it.each(['mysql://x', 'localhost:5432', 'http://postgres/db'])('DATABASE_URL=%s', (raw) => {
+    expectRefused({ DATABASE_URL: raw }, 'DATABASE_URL');
+  });
+
+  it('does not echo DATABASE_URL, which may hold a password', () => {
+    const message = expectRefused({ DATABASE_URL: 'mysql://user:hunter2@x' }, 'DATABASE_URL');
+    expect(message).not.toContain('hunter2');
+  });
+
+  it.each(['maybe', 'yes', 'on', '2'])('TIERLINE_TEST_CLOCK=%s', (raw) => {
+    expectRefused({ TIERLINE_TEST_CLOCK: raw }, 'TIERLINE_TEST_CLOCK');
+  });
+
+  it.each(['yesterday', '2027-01-31', '2027-01-31T10:00:00', '2027-02-30T00:00:00Z', '1800000000'])(
+    'TIERLINE_TEST_CLOCK_START=%s',
+    (raw) => {
+      expectRefused({ TIERLINE_TEST_CLOCK: '1', TIERLINE_TEST_CLOCK_START: raw }, 'TIERLINE_TEST_CLOCK_START');
+    },
+  );
+
+  it('an admin email without a password', () => {
+    expectRefused({ TIERLINE_ADMIN_EMAIL: 'admin@example.com' }, 'TIERLINE_ADMIN_PASSWORD');
+  });
+
+  it('an admin password without an email', () => {
+    expectRefused({ TIERLINE_ADMIN_PASSWORD: 'correct-horse-battery' }, 'TIERLINE_ADMIN_EMAIL');
+  });
+
+  it.each(['admin', 'admin@', '@example.com', 'ad min@example.com', 'a@b@c'])('TIERLINE_ADMIN_EMAIL=%s', (raw) => {
+    expectRefused(
+      { TIERLINE_ADMIN_EMAIL: raw, TIERLINE_ADMIN_PASSWORD: 'correct-horse-battery' },
+      'TIERLINE_ADMIN_EMAIL',
+    );
+  });
+
+  it('a short admin password, without echoing it', () => {
+    const message = expectRefused(
+      { TIERLINE_ADMIN_EMAIL: 'admin@example.com', TIERLINE_ADMIN_PASSWORD: 'short7!' },
+      'TIERLINE_ADMIN_PASSWORD',
+    );
+    expect(message).not.toContain('short7!');
+  });
+
+  it('an admin password over 128 characters', () => {
+    expectRefused(
+      { TIERLINE_ADMIN_EMAIL: 'admin@example.com', TIERLINE_ADMIN_PASSWORD: 'x'.repeat(129) },
+      'TIERLINE_ADMIN_PASSWORD',
+    );
+  });
+
+  it.each(['0', '99', 'soon', '3600001'])('TIERLINE_WORKER_INTERVAL_MS=%s', (raw) => {
+    expectRefused({ TIERLINE_WORKER_INTERVAL_MS: raw }, 'TIERLINE_WORKER_INTERVAL_MS');
+  });
+
+  it('fails with a ConfigError, which main.ts prints as one line', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(/^PORT must be an integer from 0 to 65535, got "abc"$/);
+  });
+});
