@@ -9,6 +9,8 @@ import type { Deps } from '../deps.ts';
 import { fail } from '../kernel/errors.ts';
 import { clockRoutes } from '../modules/clock/clock.routes.ts';
 import { identityRoutes } from '../modules/identity/identity.routes.ts';
+import { staffRoutes } from '../modules/identity/staff.routes.ts';
+import { teamRoutes } from '../modules/identity/team.routes.ts';
 import { adminRoutes } from '../modules/organizations/organizations.routes.ts';
 import { resolveCaller } from './auth.ts';
 import './caller.ts';
@@ -100,6 +102,8 @@ export async function buildApp(deps: Deps, options: { logger?: boolean } = {}): 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(operationsRoutes(deps));
   await app.register(identityRoutes(deps), { prefix: '/v1' });
+  await app.register(staffRoutes(deps), { prefix: '/v1' });
+  await app.register(teamRoutes(deps), { prefix: '/v1' });
   await app.register(adminRoutes(deps), { prefix: '/v1' });
   await app.register(clockRoutes(deps), { prefix: '/v1' });
   return app;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, lte } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/client.ts';
 import { idempotencyKeys } from '../db/schema/index.ts';
@@ -8,8 +8,11 @@ import type { Caller } from './caller.ts';
 
 const HEADER = 'idempotency-key';
 const RETENTION_MS = 24 * 3600 * 1000;
-/** Answers that are not kept: the client should be able to retry them with the same key. */
-const NOT_KEPT = new Set([409, 429]);
+/**
+ * Answers that are not kept: the client should be able to retry them with the same key. A 400 is a
+ * request that failed validation (in the schema or the use case): nothing ran, so the key stays free.
+ */
+const NOT_KEPT = new Set([400, 409, 429]);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -68,7 +71,8 @@ export function registerIdempotency(app: FastifyInstance, db: Database) {
       if (!existing)
         throw fail.conflict('idempotency_request_in_progress', 'A request with this Idempotency-Key is in progress.');
       if (now.getTime() - existing.createdAt.getTime() >= RETENTION_MS) {
-        await db
+        // Only one of concurrent requests may take over an expired key: the others see it renewed.
+        const renewed = await db
           .update(idempotencyKeys)
           .set({
             requestHash,
@@ -78,7 +82,16 @@ export function registerIdempotency(app: FastifyInstance, db: Database) {
             responseHeaders: null,
             createdAt: now,
           })
-          .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
+          .where(
+            and(
+              eq(idempotencyKeys.scope, scope),
+              eq(idempotencyKeys.key, key),
+              lte(idempotencyKeys.createdAt, new Date(now.getTime() - RETENTION_MS)),
+            ),
+          )
+          .returning({ key: idempotencyKeys.key });
+        if (renewed.length === 0)
+          throw fail.conflict('idempotency_request_in_progress', 'A request with this Idempotency-Key is in progress.');
       } else if (existing.requestHash !== requestHash) {
         throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request.');
       } else if (existing.state !== 'done') {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emailLocks } from '../../src/db/schema/index.ts';
 import { createTestInstance, logInAdmin, signUpOwner, type TestInstance } from '../helpers/instance.ts';
 
 let t: TestInstance;
@@ -61,6 +62,20 @@ describe('sign-up', () => {
     expect(again.body.error.code).toBe('email_taken');
     const search = await t.call('GET', '/v1/admin/orgs?query=Nope', { cookie: await logInAdmin(t) });
     expect(search.body.data).toHaveLength(0);
+  });
+
+  it('answers 409 email_locked for a locked email before anything else is checked', async () => {
+    const owner = await signUpOwner(t);
+    await t.deps.db
+      .insert(emailLocks)
+      .values({ email: owner.email, orgId: owner.orgId, reason: 'inactivity', createdAt: new Date() });
+    for (const password of [owner.password, 'wrong-password-1', 'short']) {
+      const response = await t.call('POST', '/v1/signup', {
+        body: { email: owner.email.toUpperCase(), password, full_name: 'x', org_name: 'Locked' },
+      });
+      expect(response.status).toBe(409);
+      expect(response.body.error.code).toBe('email_locked');
+    }
   });
 
   it('refuses bad fields with a 400 naming the field', async () => {

@@ -1,4 +1,4 @@
-import { index, pgTable, text } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { instant } from './columns.ts';
 
 export const orgs = pgTable(
@@ -15,6 +15,7 @@ export const orgs = pgTable(
     deactivatedAt: instant('deactivated_at'),
     deactivationReason: text('deactivation_reason'),
     projectedDeactivationAt: instant('projected_deactivation_at'),
+    lastRequestAt: instant('last_request_at'),
   },
   (t) => [index('orgs_email_idx').on(t.email), index('orgs_created_idx').on(t.createdAt, t.id)],
 );
@@ -25,6 +26,8 @@ export const controlPlanes = pgTable(
     id: text('id').primaryKey(),
     orgId: text('org_id').notNull(),
     status: text('status').notNull(),
+    config: jsonb('config').notNull().default({ routes: [] }),
+    configVersion: integer('config_version').notNull().default(1),
     createdAt: instant('created_at').notNull(),
     decommissionedAt: instant('decommissioned_at'),
   },

@@ -1,5 +1,5 @@
-import { and, count, desc, eq, gt, isNull } from 'drizzle-orm';
-import type { Executor } from '../../db/client.ts';
+import { and, count, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Database, Executor } from '../../db/client.ts';
 import {
   apiTokens,
   emailLocks,
@@ -15,6 +15,7 @@ import {
 } from '../../db/schema/index.ts';
 import { fail } from '../../kernel/errors.ts';
 import { hashSecret, newId, newSecret } from '../../kernel/ids.ts';
+import { recordAudit } from '../audit/index.ts';
 import { effectiveRoles, type OrgRole } from './identity.ts';
 
 export type UserRow = typeof users.$inferSelect;
@@ -256,4 +257,330 @@ export async function recordLoginAttempt(
     succeeded: values.succeeded,
     at: values.now,
   });
+}
+
+/** The user's personal tokens in one org that are not revoked, newest first. */
+export async function listPersonalTokens(executor: Executor, orgId: string, userId: string): Promise<TokenRow[]> {
+  return executor
+    .select()
+    .from(apiTokens)
+    .where(
+      and(
+        eq(apiTokens.orgId, orgId),
+        eq(apiTokens.userId, userId),
+        eq(apiTokens.kind, 'personal'),
+        isNull(apiTokens.revokedAt),
+      ),
+    )
+    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id));
+}
+
+/** Revokes one of the user's personal tokens in the org, with its audit event; a 404 when there is none. */
+export async function revokePersonalToken(
+  db: Database,
+  now: Date,
+  input: { orgId: string; userId: string; tokenId: string },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(apiTokens)
+      .set({ revokedAt: now })
+      .where(
+        and(
+          eq(apiTokens.id, input.tokenId),
+          eq(apiTokens.orgId, input.orgId),
+          eq(apiTokens.userId, input.userId),
+          eq(apiTokens.kind, 'personal'),
+          isNull(apiTokens.revokedAt),
+        ),
+      )
+      .returning({ id: apiTokens.id, name: apiTokens.name });
+    if (!revoked) throw fail.notFound('token');
+    await recordAudit(tx, now, {
+      orgId: input.orgId,
+      actor: { type: 'user', id: input.userId },
+      action: 'token.revoked',
+      targetType: 'api_token',
+      targetId: revoked.id,
+      before: { name: revoked.name, kind: 'personal' },
+    });
+  });
+}
+
+/** Every user holding a staff role, newest first. */
+export async function listStaffUsers(executor: Executor): Promise<UserRow[]> {
+  return executor
+    .select()
+    .from(users)
+    .where(sql`cardinality(${users.staffRoles}) > 0`)
+    .orderBy(desc(users.createdAt), desc(users.id));
+}
+
+export type MembershipRow = typeof memberships.$inferSelect;
+export type TeamRow = typeof teams.$inferSelect;
+export type SystemAccountRow = typeof systemAccounts.$inferSelect;
+
+/** The user's membership row in the org, if any. */
+export async function findMembership(executor: Executor, orgId: string, userId: string) {
+  const [row] = await executor
+    .select()
+    .from(memberships)
+    .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, userId)));
+  return row;
+}
+
+/** The org's memberships with each user's email and name, newest first (optionally one user). */
+export async function listMembershipsWithUsers(executor: Executor, orgId: string, userId?: string) {
+  return executor
+    .select({
+      userId: memberships.userId,
+      joinedAt: memberships.createdAt,
+      email: users.email,
+      fullName: users.fullName,
+    })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.orgId, orgId), userId ? eq(memberships.userId, userId) : undefined))
+    .orderBy(desc(memberships.createdAt), desc(memberships.userId));
+}
+
+/** Every individual role row of the org (optionally one user). */
+export async function listOrgMemberRoles(executor: Executor, orgId: string, userId?: string) {
+  return executor
+    .select({ userId: memberRoles.userId, role: memberRoles.role })
+    .from(memberRoles)
+    .where(and(eq(memberRoles.orgId, orgId), userId ? eq(memberRoles.userId, userId) : undefined));
+}
+
+/** Every team membership of the org with the team's name and roles (optionally one user). */
+export async function listOrgTeamMemberships(executor: Executor, orgId: string, userId?: string) {
+  return executor
+    .select({ userId: teamMembers.userId, teamId: teams.id, teamName: teams.name, roles: teams.roles })
+    .from(teamMembers)
+    .innerJoin(teams, and(eq(teams.id, teamMembers.teamId), eq(teams.orgId, teamMembers.orgId)))
+    .where(and(eq(teamMembers.orgId, orgId), userId ? eq(teamMembers.userId, userId) : undefined))
+    .orderBy(teams.name);
+}
+
+/** Replaces the user's individual roles in the org with exactly these. */
+export async function replaceIndividualRoles(
+  executor: Executor,
+  orgId: string,
+  userId: string,
+  roles: readonly string[],
+): Promise<void> {
+  await executor.delete(memberRoles).where(and(eq(memberRoles.orgId, orgId), eq(memberRoles.userId, userId)));
+  if (roles.length) {
+    await executor.insert(memberRoles).values(roles.map((role) => ({ orgId, userId, role })));
+  }
+}
+
+/** Removes one individual role of the user in the org (a no-op when absent). */
+export async function removeIndividualRole(executor: Executor, orgId: string, userId: string, role: string) {
+  await executor
+    .delete(memberRoles)
+    .where(and(eq(memberRoles.orgId, orgId), eq(memberRoles.userId, userId), eq(memberRoles.role, role)));
+}
+
+/** Deletes the user's membership in the org with its roles and team places. */
+export async function deleteMembership(executor: Executor, orgId: string, userId: string): Promise<void> {
+  await executor.delete(teamMembers).where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.userId, userId)));
+  await executor.delete(memberRoles).where(and(eq(memberRoles.orgId, orgId), eq(memberRoles.userId, userId)));
+  await executor.delete(memberships).where(and(eq(memberships.orgId, orgId), eq(memberships.userId, userId)));
+}
+
+/** Ends the user's open sessions scoped to the org. */
+export async function endUserOrgSessions(executor: Executor, orgId: string, userId: string, now: Date) {
+  await executor
+    .update(sessions)
+    .set({ endedAt: now })
+    .where(and(eq(sessions.orgId, orgId), eq(sessions.userId, userId), isNull(sessions.endedAt)));
+}
+
+/** Revokes the user's personal tokens in the org. */
+export async function revokeUserOrgTokens(executor: Executor, orgId: string, userId: string, now: Date) {
+  await executor
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(apiTokens.orgId, orgId), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)));
+}
+
+/** Points the org's owner at another user; returns the updated org row. */
+export async function setOrgOwner(executor: Executor, orgId: string, userId: string) {
+  const [row] = await executor.update(orgs).set({ ownerUserId: userId }).where(eq(orgs.id, orgId)).returning();
+  return row;
+}
+
+export async function insertTeam(
+  executor: Executor,
+  values: { orgId: string; name: string; roles: readonly string[]; now: Date },
+): Promise<TeamRow> {
+  const [row] = await executor
+    .insert(teams)
+    .values({
+      id: newId('team'),
+      orgId: values.orgId,
+      name: values.name,
+      roles: [...values.roles],
+      createdAt: values.now,
+    })
+    .returning();
+  return row;
+}
+
+/** The org's team by id; undefined for another org's team. */
+export async function findTeam(executor: Executor, orgId: string, teamId: string) {
+  const [row] = await executor
+    .select()
+    .from(teams)
+    .where(and(eq(teams.orgId, orgId), eq(teams.id, teamId)));
+  return row;
+}
+
+export async function findTeamByName(executor: Executor, orgId: string, name: string) {
+  const [row] = await executor
+    .select()
+    .from(teams)
+    .where(and(eq(teams.orgId, orgId), eq(teams.name, name)));
+  return row;
+}
+
+/** The org's teams, newest first (optionally one team). */
+export async function listTeamRows(executor: Executor, orgId: string, teamId?: string): Promise<TeamRow[]> {
+  return executor
+    .select()
+    .from(teams)
+    .where(and(eq(teams.orgId, orgId), teamId ? eq(teams.id, teamId) : undefined))
+    .orderBy(desc(teams.createdAt), desc(teams.id));
+}
+
+/** The members of the org's teams with each user's email and name (optionally one team). */
+export async function listTeamMemberUsers(executor: Executor, orgId: string, teamId?: string) {
+  return executor
+    .select({ teamId: teamMembers.teamId, userId: users.id, email: users.email, fullName: users.fullName })
+    .from(teamMembers)
+    .innerJoin(users, eq(users.id, teamMembers.userId))
+    .where(and(eq(teamMembers.orgId, orgId), teamId ? eq(teamMembers.teamId, teamId) : undefined))
+    .orderBy(users.email);
+}
+
+export async function updateTeam(
+  executor: Executor,
+  orgId: string,
+  teamId: string,
+  values: { name?: string; roles?: readonly string[] },
+): Promise<TeamRow> {
+  const [row] = await executor
+    .update(teams)
+    .set({
+      ...(values.name !== undefined ? { name: values.name } : {}),
+      ...(values.roles !== undefined ? { roles: [...values.roles] } : {}),
+    })
+    .where(and(eq(teams.orgId, orgId), eq(teams.id, teamId)))
+    .returning();
+  return row;
+}
+
+/** Deletes the org's team and its member rows. */
+export async function deleteTeam(executor: Executor, orgId: string, teamId: string): Promise<void> {
+  await executor.delete(teamMembers).where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.teamId, teamId)));
+  await executor.delete(teams).where(and(eq(teams.orgId, orgId), eq(teams.id, teamId)));
+}
+
+/** Adds the user to the team; returns false when already there. */
+export async function insertTeamMember(executor: Executor, orgId: string, teamId: string, userId: string) {
+  const rows = await executor
+    .insert(teamMembers)
+    .values({ orgId, teamId, userId })
+    .onConflictDoNothing()
+    .returning({ userId: teamMembers.userId });
+  return rows.length > 0;
+}
+
+/** Removes the user from the team; returns false when not there. */
+export async function deleteTeamMember(executor: Executor, orgId: string, teamId: string, userId: string) {
+  const rows = await executor
+    .delete(teamMembers)
+    .where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId)))
+    .returning({ userId: teamMembers.userId });
+  return rows.length > 0;
+}
+
+export async function insertSystemAccount(
+  executor: Executor,
+  values: { orgId: string; name: string; roles: readonly string[]; now: Date },
+): Promise<SystemAccountRow> {
+  const [row] = await executor
+    .insert(systemAccounts)
+    .values({
+      id: newId('sa'),
+      orgId: values.orgId,
+      name: values.name,
+      roles: [...values.roles],
+      createdAt: values.now,
+    })
+    .returning();
+  return row;
+}
+
+/** The org's system accounts, newest first. */
+export async function listSystemAccountRows(executor: Executor, orgId: string): Promise<SystemAccountRow[]> {
+  return executor
+    .select()
+    .from(systemAccounts)
+    .where(eq(systemAccounts.orgId, orgId))
+    .orderBy(desc(systemAccounts.createdAt), desc(systemAccounts.id));
+}
+
+/** The org's system account tokens that are not revoked, newest first (optionally of one account). */
+export async function listSystemTokens(executor: Executor, orgId: string, systemAccountId?: string) {
+  return executor
+    .select()
+    .from(apiTokens)
+    .where(
+      and(
+        eq(apiTokens.orgId, orgId),
+        eq(apiTokens.kind, 'system'),
+        systemAccountId ? eq(apiTokens.systemAccountId, systemAccountId) : undefined,
+        isNull(apiTokens.revokedAt),
+      ),
+    )
+    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id));
+}
+
+/** Deletes the org's system account and revokes all of its tokens. */
+export async function deleteSystemAccount(executor: Executor, orgId: string, systemAccountId: string, now: Date) {
+  await executor
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(
+      and(eq(apiTokens.orgId, orgId), eq(apiTokens.systemAccountId, systemAccountId), isNull(apiTokens.revokedAt)),
+    );
+  await executor
+    .delete(systemAccounts)
+    .where(and(eq(systemAccounts.orgId, orgId), eq(systemAccounts.id, systemAccountId)));
+}
+
+/** Revokes one token of the org's system account; returns it, or undefined when there is none. */
+export async function revokeSystemToken(
+  executor: Executor,
+  orgId: string,
+  systemAccountId: string,
+  tokenId: string,
+  now: Date,
+) {
+  const [row] = await executor
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(
+      and(
+        eq(apiTokens.id, tokenId),
+        eq(apiTokens.orgId, orgId),
+        eq(apiTokens.kind, 'system'),
+        eq(apiTokens.systemAccountId, systemAccountId),
+        isNull(apiTokens.revokedAt),
+      ),
+    )
+    .returning();
+  return row;
 }

@@ -1,15 +1,20 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { apiTokens } from '../../db/schema/index.ts';
 import type { Deps } from '../../deps.ts';
 import { clearSessionCookie, requireSession, setSessionCookie } from '../../http/auth.ts';
 import { Email, errors, Password } from '../../http/schemas.ts';
 import { fail } from '../../kernel/errors.ts';
 import { getOrg, presentOrg } from '../organizations/index.ts';
 import { createPersonalToken, presentToken } from './create-personal-token.ts';
-import { endSession, getUser, listUserOrgs, type UserRow } from './identity.repo.ts';
+import {
+  endSession,
+  getUser,
+  listPersonalTokens,
+  listUserOrgs,
+  revokePersonalToken,
+  type UserRow,
+} from './identity.repo.ts';
 import { SESSION_LIMITS } from './identity.ts';
 import { logIn } from './log-in.ts';
 import { signUp } from './sign-up.ts';
@@ -102,7 +107,9 @@ export function identityRoutes(deps: Deps) {
         });
         setSessionCookie(reply, result.session.token, sessionSeconds);
         const user = await getUser(deps.db, caller.userId as string);
-        return { user: presentUser(user), org: presentOrg(result.org), roles: result.roles };
+        // Read the org again: the switch counted as a login and moved its last_login_at.
+        const org = await getOrg(deps.db, result.org.id);
+        return { user: presentUser(user), org: presentOrg(org), roles: result.roles };
       },
     );
 
@@ -154,17 +161,7 @@ export function identityRoutes(deps: Deps) {
 
     app.get('/me/tokens', { schema: { tags: ['identity'] } }, async (request) => {
       const caller = requireSession(request);
-      const rows = await deps.db
-        .select()
-        .from(apiTokens)
-        .where(
-          and(
-            eq(apiTokens.orgId, caller.orgId),
-            eq(apiTokens.userId, caller.userId as string),
-            isNull(apiTokens.revokedAt),
-          ),
-        )
-        .orderBy(desc(apiTokens.createdAt));
+      const rows = await listPersonalTokens(deps.db, caller.orgId, caller.userId as string);
       return { data: rows.map(presentToken), next_cursor: null };
     });
 
@@ -179,19 +176,11 @@ export function identityRoutes(deps: Deps) {
       },
       async (request, reply) => {
         const caller = requireSession(request);
-        const revoked = await deps.db
-          .update(apiTokens)
-          .set({ revokedAt: request.now })
-          .where(
-            and(
-              eq(apiTokens.id, request.params.token_id),
-              eq(apiTokens.orgId, caller.orgId),
-              eq(apiTokens.userId, caller.userId as string),
-              isNull(apiTokens.revokedAt),
-            ),
-          )
-          .returning({ id: apiTokens.id });
-        if (revoked.length === 0) throw fail.notFound('token');
+        await revokePersonalToken(deps.db, request.now, {
+          orgId: caller.orgId,
+          userId: caller.userId as string,
+          tokenId: request.params.token_id,
+        });
         return reply.status(204).send();
       },
     );

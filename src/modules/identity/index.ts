@@ -1,3 +1,4 @@
 export * from './identity.repo.ts';
 export * from './identity.ts';
+export { listMembers, type Member, presentMember } from './members.ts';
 export { hashPassword, verifyPassword } from './passwords.ts';
