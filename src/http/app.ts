@@ -12,6 +12,8 @@ import { identityRoutes } from '../modules/identity/identity.routes.ts';
 import { staffRoutes } from '../modules/identity/staff.routes.ts';
 import { teamRoutes } from '../modules/identity/team.routes.ts';
 import { adminRoutes } from '../modules/organizations/organizations.routes.ts';
+import { runtimeRoutes } from '../modules/runtimes/runtimes.routes.ts';
+import { usageRoutes } from '../modules/usage/usage.routes.ts';
 import { resolveCaller } from './auth.ts';
 import './caller.ts';
 import { handleError } from './errors.ts';
@@ -105,6 +107,8 @@ export async function buildApp(deps: Deps, options: { logger?: boolean } = {}): 
   await app.register(staffRoutes(deps), { prefix: '/v1' });
   await app.register(teamRoutes(deps), { prefix: '/v1' });
   await app.register(adminRoutes(deps), { prefix: '/v1' });
+  await app.register(runtimeRoutes(deps), { prefix: '/v1' });
+  await app.register(usageRoutes(deps), { prefix: '/v1' });
   await app.register(clockRoutes(deps), { prefix: '/v1' });
   return app;
 }

@@ -17,6 +17,7 @@ import {
   touchSession,
 } from '../modules/identity/index.ts';
 import { findOrg } from '../modules/organizations/index.ts';
+import { findRuntimeByToken, touchRuntime } from '../modules/runtimes/index.ts';
 import type { Caller } from './caller.ts';
 
 export const SESSION_COOKIE = 'tierline_session';
@@ -155,4 +156,20 @@ export function setSessionCookie(reply: FastifyReply, token: string, maxAgeSecon
 
 export function clearSessionCookie(reply: FastifyReply) {
   reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: true });
+}
+
+/**
+ * The runtime calling with `Authorization: Bearer <runtime token>`. A deleted runtime or unknown
+ * token is a 401; a decommissioned control plane a 403 (spec 6). Marks the runtime as seen.
+ */
+export async function requireRuntime(db: Database, request: FastifyRequest) {
+  const match = /^Bearer\s+(tlrt_\S+)$/i.exec(request.headers.authorization ?? '');
+  if (!match) throw fail.unauthenticated('Send the runtime token as "Authorization: Bearer <token>".');
+  const found = await findRuntimeByToken(db, match[1]);
+  if (!found) throw fail.unauthenticated('The runtime token is not valid.');
+  if (found.controlPlane.status !== 'active') {
+    throw fail.forbidden('control_plane_decommissioned', 'This runtime’s control plane is decommissioned.');
+  }
+  await touchRuntime(db, found.runtime.id, request.now);
+  return found;
 }

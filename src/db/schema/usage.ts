@@ -50,3 +50,19 @@ export const usageMinutes = pgTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.minute, t.service, t.subscriptionId, t.invoiceId] })],
 );
+
+/**
+ * The spans in which an org's accepted requests are billable, one per subscription: opened at the
+ * subscription's start, closed at its end. Usage arriving for an instant inside an open span is
+ * marked with its subscription; anything else (Free, or arriving after the span closed) never is.
+ */
+export const billingWindows = pgTable(
+  'billing_windows',
+  {
+    subscriptionId: text('subscription_id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    startedAt: instant('started_at').notNull(),
+    endedAt: instant('ended_at'),
+  },
+  (t) => [index('billing_windows_org_idx').on(t.orgId, t.startedAt)],
+);

@@ -1,0 +1,2 @@
+export type { PlanLimits } from './catalog.ts';
+export { runtimeLimit } from './catalog.ts';
