@@ -26,6 +26,7 @@ describe('loadConfig defaults', () => {
       adminEmail: undefined,
       adminPassword: undefined,
       workerIntervalMs: 5000,
+      logLevel: 'info',
     });
   });
 
@@ -56,6 +57,7 @@ describe('loadConfig reads every variable', () => {
       TIERLINE_ADMIN_EMAIL: 'admin@example.com',
       TIERLINE_ADMIN_PASSWORD: 'correct-horse-battery',
       TIERLINE_WORKER_INTERVAL_MS: '250',
+      TIERLINE_LOG_LEVEL: 'warn',
     });
     expect(config).toEqual({
       port: 3000,
@@ -67,6 +69,7 @@ describe('loadConfig reads every variable', () => {
       adminEmail: 'admin@example.com',
       adminPassword: 'correct-horse-battery',
       workerIntervalMs: 250,
+      logLevel: 'warn',
     });
   });
 
@@ -158,6 +161,10 @@ describe('loadConfig refuses bad values, naming the variable', () => {
       { TIERLINE_ADMIN_EMAIL: 'admin@example.com', TIERLINE_ADMIN_PASSWORD: 'x'.repeat(129) },
       'TIERLINE_ADMIN_PASSWORD',
     );
+  });
+
+  it.each(['loud', 'INFO', 'verbose'])('TIERLINE_LOG_LEVEL=%s', (raw) => {
+    expect(() => loadConfig({ TIERLINE_LOG_LEVEL: raw })).toThrow(/TIERLINE_LOG_LEVEL/);
   });
 
   it.each(['0', '99', 'soon', '3600001'])('TIERLINE_WORKER_INTERVAL_MS=%s', (raw) => {

@@ -11,9 +11,12 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   workerIntervalMs: number;
+  logLevel: string;
 }
 
 export class ConfigError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number) {
   const raw = env[name];
@@ -61,7 +64,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (adminPassword && (adminPassword.length < 8 || adminPassword.length > 128)) {
     throw new ConfigError('TIERLINE_ADMIN_PASSWORD must have 8 to 128 characters');
   }
+  const logLevel = env.TIERLINE_LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`TIERLINE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
   return {
+    logLevel,
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
     databaseUrl,

@@ -30,7 +30,7 @@ export async function createTierline(config: Config, options: { logger?: boolean
   if (config.adminEmail && config.adminPassword) {
     await ensureAdminStaff(database.db, await clock.now(), config.adminEmail, config.adminPassword);
   }
-  const app = await buildApp(deps, options);
+  const app = await buildApp(deps, { logLevel: options.logger ? config.logLevel : undefined });
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<unknown> = Promise.resolve();
   return {

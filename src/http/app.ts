@@ -51,9 +51,9 @@ function newAjv(coerceTypes: false | 'array') {
 }
 
 /** Builds the whole HTTP app on the given dependencies; nothing is listening yet. */
-export async function buildApp(deps: Deps, options: { logger?: boolean } = {}): Promise<App> {
+export async function buildApp(deps: Deps, options: { logLevel?: string } = {}): Promise<App> {
   const app = Fastify({
-    logger: options.logger ? { level: 'info' } : false,
+    logger: options.logLevel ? { level: options.logLevel } : false,
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
   }).withTypeProvider<TypeBoxTypeProvider>();

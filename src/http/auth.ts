@@ -163,13 +163,18 @@ export function clearSessionCookie(reply: FastifyReply) {
  * token is a 401; a decommissioned control plane a 403 (spec 6). Marks the runtime as seen.
  */
 export async function requireRuntime(db: Database, request: FastifyRequest) {
-  const match = /^Bearer\s+(tlrt_\S+)$/i.exec(request.headers.authorization ?? '');
-  if (!match) throw fail.unauthenticated('Send the runtime token as "Authorization: Bearer <token>".');
-  const found = await findRuntimeByToken(db, match[1]);
+  const found = await findRuntimeByToken(db, runtimeTokenOf(request));
   if (!found) throw fail.unauthenticated('The runtime token is not valid.');
   if (found.controlPlane.status !== 'active') {
     throw fail.forbidden('control_plane_decommissioned', 'This runtime’s control plane is decommissioned.');
   }
   await touchRuntime(db, found.runtime.id, request.now);
   return found;
+}
+
+/** The runtime token in `Authorization: Bearer <token>`; anything else is a 401. */
+export function runtimeTokenOf(request: FastifyRequest): string {
+  const match = /^Bearer\s+(tlrt_\S+)$/i.exec(request.headers.authorization ?? '');
+  if (!match) throw fail.unauthenticated('Send the runtime token as "Authorization: Bearer <token>".');
+  return match[1];
 }

@@ -15,7 +15,6 @@ export const orgs = pgTable(
     deactivatedAt: instant('deactivated_at'),
     deactivationReason: text('deactivation_reason'),
     projectedDeactivationAt: instant('projected_deactivation_at'),
-    lastRequestAt: instant('last_request_at'),
   },
   (t) => [index('orgs_email_idx').on(t.email), index('orgs_created_idx').on(t.createdAt, t.id)],
 );

@@ -47,22 +47,20 @@ export const usageMinutes = pgTable(
     subscriptionId: text('subscription_id').notNull(),
     invoiceId: text('invoice_id').notNull(),
     requests: bigint('requests', { mode: 'bigint' }).notNull(),
+    /** The latest event time among these requests (inactivity reads it). */
+    latestAt: instant('latest_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.minute, t.service, t.subscriptionId, t.invoiceId] })],
 );
 
 /**
- * The spans in which an org's accepted requests are billable, one per subscription: opened at the
- * subscription's start, closed at its end. Usage arriving for an instant inside an open span is
- * marked with its subscription; anything else (Free, or arriving after the span closed) never is.
+ * Per org, the subscription its arriving usage is billable to: set when a subscription starts, cleared
+ * when it ends. Usage reports share-lock this row, so a plan change waits for reports in flight and
+ * reports arriving after it see the new state. Requests with an event time from `window_started_at` on
+ * are marked with `subscription_id`; all others ('' and null: Free) never are.
  */
-export const billingWindows = pgTable(
-  'billing_windows',
-  {
-    subscriptionId: text('subscription_id').primaryKey(),
-    orgId: text('org_id').notNull(),
-    startedAt: instant('started_at').notNull(),
-    endedAt: instant('ended_at'),
-  },
-  (t) => [index('billing_windows_org_idx').on(t.orgId, t.startedAt)],
-);
+export const usageState = pgTable('usage_state', {
+  orgId: text('org_id').primaryKey(),
+  subscriptionId: text('subscription_id').notNull(),
+  windowStartedAt: instant('window_started_at'),
+});

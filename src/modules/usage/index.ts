@@ -1,3 +1,3 @@
 export { ingestUsageReport } from './ingest-usage-report.ts';
-export { usageTotals } from './usage.repo.ts';
+export { latestRequestAt, usageTotals } from './usage.repo.ts';
 export * from './usage.ts';

@@ -1,37 +1,77 @@
 import type { Database } from '../../db/client.ts';
-import { AppError } from '../../kernel/errors.ts';
-import { addUnbilledUsage, claimReport, findOpenWindow, isKnownReport, noteLatestRequest } from './usage.repo.ts';
-import { aggregateReport, type UsageRecord } from './usage.ts';
+import { AppError, fail } from '../../kernel/errors.ts';
+import { isKnownReport, loadOpenWindow, writeReport } from './usage.repo.ts';
+import { aggregateReport, type OpenWindow, type UsageRecord } from './usage.ts';
+
+/**
+ * What one process remembers between reports: which runtime and org each token hash belongs to
+ * (never changes), and each org's open billing window as last seen. Every write checks the runtime
+ * is still live and the window still current, so a stale entry costs a retry, never a wrong count.
+ */
+export class IngestMemory {
+  private readonly windows = new Map<string, OpenWindow | null>();
+  private readonly runtimes = new Map<string, { runtimeId: string; orgId: string }>();
+
+  runtime(tokenHash: string) {
+    return this.runtimes.get(tokenHash);
+  }
+
+  rememberRuntime(tokenHash: string, identity: { runtimeId: string; orgId: string }) {
+    if (this.runtimes.size >= 100_000) this.runtimes.clear();
+    this.runtimes.set(tokenHash, identity);
+  }
+
+  window(orgId: string): OpenWindow | null | undefined {
+    return this.windows.get(orgId);
+  }
+
+  remember(orgId: string, window: OpenWindow | null) {
+    if (this.windows.size >= 100_000) this.windows.clear();
+    this.windows.set(orgId, window);
+  }
+}
 
 /**
  * Accepts a runtime's usage report (spec 6): all or nothing, counted once per report id, durable
- * when this returns. A repeated report is accepted again without counting.
+ * when this returns. A repeated report is accepted again without counting. When a plan change moved
+ * the billing window while the report arrived, it is classified again against the new one.
  */
 export async function ingestUsageReport(
   db: Database,
+  memory: IngestMemory,
   now: Date,
   input: { orgId: string; runtimeId: string; reportId: string; usage: readonly UsageRecord[] },
 ) {
-  return db.transaction(async (tx) => {
-    const window = await findOpenWindow(tx, input.orgId);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let window = memory.window(input.orgId);
+    if (window === undefined || attempt > 0) {
+      window = await loadOpenWindow(db, input.orgId);
+      memory.remember(input.orgId, window);
+    }
     const aggregated = aggregateReport(input.usage, now, window);
     if ('code' in aggregated) {
-      if (await isKnownReport(tx, input.orgId, input.runtimeId, input.reportId)) {
+      if (await isKnownReport(db, input.orgId, input.runtimeId, input.reportId)) {
         return { duplicate: true, records: input.usage.length, requests: 0n };
       }
       throw new AppError(400, aggregated.code, aggregated.message, { field: aggregated.field });
     }
-    const isNew = await claimReport(tx, {
+    const outcome = await writeReport(db, {
       orgId: input.orgId,
       runtimeId: input.runtimeId,
       reportId: input.reportId,
       records: input.usage.length,
       requests: aggregated.requests,
+      window,
+      buckets: aggregated.buckets,
       now,
     });
-    if (!isNew) return { duplicate: true, records: input.usage.length, requests: aggregated.requests };
-    await addUnbilledUsage(tx, input.orgId, aggregated.buckets);
-    if (aggregated.latest) await noteLatestRequest(tx, input.orgId, aggregated.latest);
-    return { duplicate: false, records: input.usage.length, requests: aggregated.requests };
-  });
+    if (outcome === 'runtime_gone') throw fail.unauthenticated('The runtime token is not valid.');
+    if (outcome === 'decommissioned') {
+      throw fail.forbidden('control_plane_decommissioned', 'This runtime’s control plane is decommissioned.');
+    }
+    if (outcome !== 'stale_window') {
+      return { duplicate: outcome === 'duplicate', records: input.usage.length, requests: aggregated.requests };
+    }
+  }
+  throw new AppError(409, 'try_again', 'The plan changed while the report arrived. Send it again.');
 }

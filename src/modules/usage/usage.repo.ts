@@ -1,38 +1,99 @@
-import { and, eq, gte, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, gte, lt, max, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
-import { billingWindows, orgs, usageMinutes, usageReports } from '../../db/schema/index.ts';
+import { usageMinutes, usageReports, usageState } from '../../db/schema/index.ts';
 import type { Granularity, MinuteBucket, OpenWindow } from './usage.ts';
 
-/** The org's open billing window, share-locked so a subscription change waits for this report. */
-export async function findOpenWindow(executor: Executor, orgId: string): Promise<OpenWindow | null> {
-  const [row] = await executor
-    .select({ subscriptionId: billingWindows.subscriptionId, startedAt: billingWindows.startedAt })
-    .from(billingWindows)
-    .where(and(eq(billingWindows.orgId, orgId), isNull(billingWindows.endedAt)))
-    .for('share');
-  return row ?? null;
+/** The org's usage state: its open billing window, if any. Created on first use. */
+export async function loadOpenWindow(executor: Executor, orgId: string): Promise<OpenWindow | null> {
+  await executor.insert(usageState).values({ orgId, subscriptionId: '', windowStartedAt: null }).onConflictDoNothing();
+  const [row] = await executor.select().from(usageState).where(eq(usageState.orgId, orgId));
+  return row.subscriptionId && row.windowStartedAt
+    ? { subscriptionId: row.subscriptionId, startedAt: row.windowStartedAt }
+    : null;
 }
 
-/** Claims a report id for a runtime; false when the report was already accepted. */
-export async function claimReport(
+export type IngestOutcome = 'accepted' | 'duplicate' | 'stale_window' | 'runtime_gone' | 'decommissioned';
+
+/**
+ * Writes one report in a single statement, atomic on its own: checks the runtime still exists and its
+ * control plane is active, share-locks the org's usage state and checks it is still the window the
+ * buckets were classified with ('stale_window' otherwise), claims the report id ('duplicate' when
+ * taken), adds the buckets and marks the runtime seen. Anything refused writes nothing.
+ */
+export async function writeReport(
   executor: Executor,
-  values: { orgId: string; runtimeId: string; reportId: string; records: number; requests: bigint; now: Date },
-): Promise<boolean> {
-  const inserted = await executor
-    .insert(usageReports)
-    .values({
-      orgId: values.orgId,
-      runtimeId: values.runtimeId,
-      reportId: values.reportId,
-      records: values.records,
-      requests: values.requests,
-      receivedAt: values.now,
-    })
-    .onConflictDoNothing()
-    .returning({ reportId: usageReports.reportId });
-  return inserted.length > 0;
+  values: {
+    orgId: string;
+    runtimeId: string;
+    reportId: string;
+    records: number;
+    requests: bigint;
+    window: OpenWindow | null;
+    buckets: readonly MinuteBucket[];
+    now: Date;
+  },
+): Promise<IngestOutcome> {
+  const now = values.now.toISOString();
+  const seenBefore = new Date(values.now.getTime() - 10_000).toISOString();
+  const windowSubscription = values.window?.subscriptionId ?? '';
+  const windowStart = values.window?.startedAt.toISOString() ?? null;
+  const buckets = JSON.stringify(
+    values.buckets.map((bucket) => ({
+      minute: bucket.minute.toISOString(),
+      service: bucket.service,
+      subscription_id: bucket.subscriptionId,
+      requests: bucket.requests.toString(),
+      latest_at: bucket.latestAt.toISOString(),
+    })),
+  );
+  const result = await executor.execute(sql`
+    with runtime as (
+      select cp.status from runtimes r join control_planes cp on cp.id = r.control_plane_id
+      where r.id = ${values.runtimeId} and r.org_id = ${values.orgId} and r.deleted_at is null
+    ), state as (
+      select subscription_id, window_started_at from usage_state where org_id = ${values.orgId} for share
+    ), current as (
+      select 1 from state, runtime
+      where runtime.status = 'active'
+        and subscription_id = ${windowSubscription}
+        and window_started_at is not distinct from ${windowStart}::timestamptz
+    ), claim as (
+      insert into usage_reports (org_id, runtime_id, report_id, records, requests, received_at)
+      select ${values.orgId}, ${values.runtimeId}, ${values.reportId}, ${values.records}, ${values.requests.toString()}::bigint, ${now}::timestamptz
+      where exists (select 1 from current)
+      on conflict do nothing
+      returning 1
+    ), added as (
+      insert into usage_minutes (org_id, minute, service, subscription_id, invoice_id, requests, latest_at)
+      select ${values.orgId}, u.minute, u.service, u.subscription_id, '', u.requests, u.latest_at
+      from jsonb_to_recordset(${buckets}::jsonb)
+        as u(minute timestamptz, service text, subscription_id text, requests bigint, latest_at timestamptz)
+      where exists (select 1 from claim)
+      on conflict (org_id, minute, service, subscription_id, invoice_id) do update
+        set requests = usage_minutes.requests + excluded.requests,
+            latest_at = greatest(usage_minutes.latest_at, excluded.latest_at)
+      returning 1
+    ), seen as (
+      update runtimes set last_seen_at = ${now}::timestamptz
+      where id = ${values.runtimeId} and exists (select 1 from current) and (last_seen_at is null or last_seen_at < ${seenBefore}::timestamptz)
+      returning 1
+    )
+    select (select status from runtime) as runtime_status,
+           (select count(*) from current)::int as current,
+           (select count(*) from claim)::int as claimed,
+           (select count(*) from added)::int as added,
+           (select count(*) from seen)::int as seen
+  `);
+  const row = (
+    result as unknown as { rows: Array<{ runtime_status: string | null; current: number; claimed: number }> }
+  ).rows[0];
+  if (!row.runtime_status) return 'runtime_gone';
+  if (row.runtime_status !== 'active') return 'decommissioned';
+  if (Number(row.current) === 0) return 'stale_window';
+  return Number(row.claimed) === 0 ? 'duplicate' : 'accepted';
 }
 
+/** Whether this runtime already sent a report with this id. */
 export async function isKnownReport(executor: Executor, orgId: string, runtimeId: string, reportId: string) {
   const [row] = await executor
     .select({ reportId: usageReports.reportId })
@@ -43,44 +104,13 @@ export async function isKnownReport(executor: Executor, orgId: string, runtimeId
   return Boolean(row);
 }
 
-/** Adds minute buckets to the org's unbilled usage, in one statement. */
-export async function addUnbilledUsage(executor: Executor, orgId: string, buckets: readonly MinuteBucket[]) {
-  if (buckets.length === 0) return;
-  await executor
-    .insert(usageMinutes)
-    .values(
-      buckets.map((bucket) => ({
-        orgId,
-        minute: bucket.minute,
-        service: bucket.service,
-        subscriptionId: bucket.subscriptionId,
-        invoiceId: '',
-        requests: bucket.requests,
-      })),
-    )
-    .onConflictDoUpdate({
-      target: [
-        usageMinutes.orgId,
-        usageMinutes.minute,
-        usageMinutes.service,
-        usageMinutes.subscriptionId,
-        usageMinutes.invoiceId,
-      ],
-      set: { requests: sql`${usageMinutes.requests} + excluded.requests` },
-    });
-}
-
-/** Moves the org's latest request time forward (inactivity rules read it). */
-export async function noteLatestRequest(executor: Executor, orgId: string, latest: Date) {
-  await executor
-    .update(orgs)
-    .set({ lastRequestAt: latest })
-    .where(
-      and(
-        eq(orgs.id, orgId),
-        sql`(${orgs.lastRequestAt} is null or ${orgs.lastRequestAt} < ${latest.toISOString()}::timestamptz)`,
-      ),
-    );
+/** The latest event time of any request the org's runtimes reported. */
+export async function latestRequestAt(executor: Executor, orgId: string): Promise<Date | null> {
+  const [row] = await executor
+    .select({ latest: max(usageMinutes.latestAt) })
+    .from(usageMinutes)
+    .where(eq(usageMinutes.orgId, orgId));
+  return row?.latest ?? null;
 }
 
 /** Requests per hour or day of event time in [start, end), billed or not. */
