@@ -27,6 +27,7 @@ describe('loadConfig defaults', () => {
       adminPassword: undefined,
       workerIntervalMs: 5000,
       logLevel: 'info',
+      catalogFile: expect.stringMatching(/config\/catalog\.json$/),
     });
   });
 
@@ -58,6 +59,7 @@ describe('loadConfig reads every variable', () => {
       TIERLINE_ADMIN_PASSWORD: 'correct-horse-battery',
       TIERLINE_WORKER_INTERVAL_MS: '250',
       TIERLINE_LOG_LEVEL: 'warn',
+      TIERLINE_CATALOG_FILE: '/etc/tierline/catalog.json',
     });
     expect(config).toEqual({
       port: 3000,
@@ -70,6 +72,7 @@ describe('loadConfig reads every variable', () => {
       adminPassword: 'correct-horse-battery',
       workerIntervalMs: 250,
       logLevel: 'warn',
+      catalogFile: '/etc/tierline/catalog.json',
     });
   });
 

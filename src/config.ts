@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { parseInstant } from './kernel/calendar.ts';
 
 /** Everything Tierline reads from the environment, validated once at start. */
@@ -12,6 +13,7 @@ export interface Config {
   adminPassword: string | undefined;
   workerIntervalMs: number;
   logLevel: string;
+  catalogFile: string;
 }
 
 export class ConfigError extends Error {}
@@ -70,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     logLevel,
+    catalogFile: env.TIERLINE_CATALOG_FILE || fileURLToPath(new URL('../config/catalog.json', import.meta.url)),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
     databaseUrl,

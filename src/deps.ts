@@ -2,6 +2,8 @@ import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { DueWorkRunner } from './jobs/runner.ts';
 import type { Clock } from './kernel/clock.ts';
+import type { PaymentProvider } from './modules/payments/index.ts';
+import type { Catalog } from './modules/plans/index.ts';
 
 /** What the HTTP layer and the jobs are given: built once by main.ts or the test helper. */
 export interface Deps {
@@ -9,4 +11,6 @@ export interface Deps {
   db: Database;
   clock: Clock;
   runner: DueWorkRunner;
+  catalog: Catalog;
+  payments: PaymentProvider;
 }

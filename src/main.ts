@@ -4,8 +4,10 @@ import { createTierline } from './tierline.ts';
 /** Composition root: config → database → jobs → HTTP. */
 async function main() {
   let config: ReturnType<typeof loadConfig>;
+  let tierline: Awaited<ReturnType<typeof createTierline>>;
   try {
     config = loadConfig();
+    tierline = await createTierline(config, { logger: true });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`tierline: ${error.message}`);
@@ -13,7 +15,6 @@ async function main() {
     }
     throw error;
   }
-  const tierline = await createTierline(config, { logger: true });
   tierline.startWorker();
   await tierline.app.listen({ port: config.port, host: config.host });
   const bound = tierline.app.server.address();

@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.ts';
 import { fail } from '../kernel/errors.ts';
+import { billingRoutes } from '../modules/billing/billing.routes.ts';
 import { clockRoutes } from '../modules/clock/clock.routes.ts';
 import { identityRoutes } from '../modules/identity/identity.routes.ts';
 import { staffRoutes } from '../modules/identity/staff.routes.ts';
@@ -109,6 +110,7 @@ export async function buildApp(deps: Deps, options: { logLevel?: string } = {}):
   await app.register(adminRoutes(deps), { prefix: '/v1' });
   await app.register(runtimeRoutes(deps), { prefix: '/v1' });
   await app.register(usageRoutes(deps), { prefix: '/v1' });
+  await app.register(billingRoutes(deps), { prefix: '/v1' });
   await app.register(clockRoutes(deps), { prefix: '/v1' });
   return app;
 }

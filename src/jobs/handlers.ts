@@ -1,7 +1,36 @@
+import type { Deps } from '../deps.ts';
+import {
+  calculateDueInvoice,
+  collectDueInvoice,
+  endSubscriptionIn,
+  findActiveSubscription,
+  INVOICE_CALCULATION,
+  INVOICE_COLLECTION,
+  INVOICE_RETRY,
+} from '../modules/billing/index.ts';
 import { expireInvitationHandler, INVITATION_EXPIRY } from '../modules/identity/invitations.ts';
+import { lockOrg } from '../modules/organizations/index.ts';
 import type { DueWorkRunner } from './runner.ts';
 
 /** Every kind of due work Tierline knows, registered on the runner. */
-export function registerDueWork(runner: DueWorkRunner): void {
+export function registerDueWork(runner: DueWorkRunner, deps: Pick<Deps, 'payments'>): void {
   runner.register(INVITATION_EXPIRY, expireInvitationHandler);
+  runner.register(INVOICE_CALCULATION, calculateDueInvoice);
+  // After the last retry fails, the subscription ends as a downgrade; its final invoice is tried once.
+  const collect = collectDueInvoice(deps.payments, async (tx, invoice, now) => {
+    if (invoice.kind !== 'cycle') return;
+    const org = await lockOrg(tx, invoice.orgId);
+    const subscription = await findActiveSubscription(tx, org.id);
+    if (subscription?.id !== invoice.subscriptionId) return;
+    await endSubscriptionIn(tx, deps.payments, {
+      org,
+      subscription,
+      at: now,
+      reason: 'payment_failed',
+      actor: { type: 'system', id: null },
+      finalCollection: 'once',
+    });
+  });
+  runner.register(INVOICE_COLLECTION, collect);
+  runner.register(INVOICE_RETRY, collect);
 }

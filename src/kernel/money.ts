@@ -38,3 +38,12 @@ export function toJsonAmount(amount: bigint): number {
   if (!Number.isSafeInteger(asNumber)) throw new RangeError('amount exceeds JSON-safe integers');
   return asNumber;
 }
+
+/** "USD 1,234.56" for a person: currency code, thousands separators, two decimals. */
+export function formatMoney(amount: bigint, currency: string): string {
+  const negative = amount < 0n;
+  const absolute = negative ? -amount : amount;
+  const whole = (absolute / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const cents = (absolute % 100n).toString().padStart(2, '0');
+  return `${currency.toUpperCase()} ${negative ? '-' : ''}${whole}.${cents}`;
+}

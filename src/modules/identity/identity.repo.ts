@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.ts';
 import {
   apiTokens,
@@ -583,4 +583,22 @@ export async function revokeSystemToken(
     )
     .returning();
   return row;
+}
+
+/** The emails of the org's owner and org admins (individual or through a team): who billing mail goes to. */
+export async function listAdminEmails(executor: Executor, orgId: string): Promise<string[]> {
+  const direct = await executor
+    .selectDistinct({ email: users.email })
+    .from(memberRoles)
+    .innerJoin(users, eq(users.id, memberRoles.userId))
+    .where(and(eq(memberRoles.orgId, orgId), inArray(memberRoles.role, ['owner', 'org_admin'])));
+  const viaTeams = await executor
+    .selectDistinct({ email: users.email, roles: teams.roles })
+    .from(teamMembers)
+    .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+    .innerJoin(users, eq(users.id, teamMembers.userId))
+    .where(eq(teamMembers.orgId, orgId));
+  const emails = new Set(direct.map((row) => row.email));
+  for (const row of viaTeams) if (row.roles.includes('org_admin')) emails.add(row.email);
+  return [...emails].sort();
 }

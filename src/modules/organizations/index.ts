@@ -6,6 +6,7 @@ export {
   lockOrg,
   recordOrgLogin,
   searchOrgs,
+  setOrgPlan,
 } from './organizations.repo.ts';
 export type { OrgRecord, OrgStatus, Plan } from './organizations.ts';
 export { PLANS, presentOrg, validateOrgName } from './organizations.ts';

@@ -98,3 +98,8 @@ export async function findActiveControlPlane(executor: Executor, orgId: string) 
     .where(and(eq(controlPlanes.orgId, orgId), eq(controlPlanes.status, 'active')));
   return row;
 }
+
+/** Sets the org's plan (the billing module keeps it in step with the active subscription). */
+export async function setOrgPlan(executor: Executor, orgId: string, plan: string) {
+  await executor.update(orgs).set({ plan }).where(eq(orgs.id, orgId));
+}

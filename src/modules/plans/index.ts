@@ -1,2 +1,2 @@
-export type { PlanLimits } from './catalog.ts';
-export { runtimeLimit } from './catalog.ts';
+export type { Catalog, CatalogPlan } from './catalog.ts';
+export { catalogPlan, loadCatalog, runtimeLimit } from './catalog.ts';

@@ -70,6 +70,7 @@ export function runtimeRoutes(deps: Deps) {
           orgId: request.params.org_id,
           actor: actorOf(caller),
           name: request.body.name,
+          catalog: deps.catalog,
         });
         return reply.status(201).send({
           runtime: presentRuntime(created.runtime, created.controlPlaneStatus, request.now),

@@ -1,3 +1,10 @@
 export { ingestUsageReport } from './ingest-usage-report.ts';
-export { latestRequestAt, usageTotals } from './usage.repo.ts';
+export {
+  billUnbilledRequests,
+  latestRequestAt,
+  releaseBilledRequests,
+  setBillingWindow,
+  unbilledRequests,
+  usageTotals,
+} from './usage.repo.ts';
 export * from './usage.ts';

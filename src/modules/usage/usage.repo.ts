@@ -129,3 +129,65 @@ export async function usageTotals(
     .groupBy(bucket);
   return rows.map((row) => ({ start: new Date(row.start), requests: BigInt(row.requests) }));
 }
+
+/** The sum of unbilled requests of a subscription with event minute before `before`. */
+export async function unbilledRequests(
+  executor: Executor,
+  values: { orgId: string; subscriptionId: string; before: Date },
+): Promise<bigint> {
+  const [row] = await executor
+    .select({ requests: sql<string>`coalesce(sum(${usageMinutes.requests}), 0)::text` })
+    .from(usageMinutes)
+    .where(
+      and(
+        eq(usageMinutes.orgId, values.orgId),
+        eq(usageMinutes.subscriptionId, values.subscriptionId),
+        eq(usageMinutes.invoiceId, ''),
+        lt(usageMinutes.minute, values.before),
+      ),
+    );
+  return BigInt(row.requests);
+}
+
+/** Marks a subscription's unbilled requests before `before` as billed by the invoice; returns how many. */
+export async function billUnbilledRequests(
+  executor: Executor,
+  values: { orgId: string; subscriptionId: string; before: Date; invoiceId: string },
+): Promise<bigint> {
+  const result = await executor.execute(sql`
+    with billed as (
+      update usage_minutes set invoice_id = ${values.invoiceId}
+      where org_id = ${values.orgId} and subscription_id = ${values.subscriptionId}
+        and invoice_id = '' and minute < ${values.before.toISOString()}::timestamptz
+      returning requests
+    )
+    select coalesce(sum(requests), 0)::text as requests from billed
+  `);
+  return BigInt((result as unknown as { rows: Array<{ requests: string }> }).rows[0].requests);
+}
+
+/** Makes the requests a voided invoice billed unbilled again, merging them into unbilled rows. */
+export async function releaseBilledRequests(executor: Executor, values: { orgId: string; invoiceId: string }) {
+  await executor.execute(sql`
+    with released as (
+      delete from usage_minutes where org_id = ${values.orgId} and invoice_id = ${values.invoiceId}
+      returning org_id, minute, service, subscription_id, requests, latest_at
+    )
+    insert into usage_minutes (org_id, minute, service, subscription_id, invoice_id, requests, latest_at)
+    select org_id, minute, service, subscription_id, '', requests, latest_at from released
+    on conflict (org_id, minute, service, subscription_id, invoice_id) do update
+      set requests = usage_minutes.requests + excluded.requests,
+          latest_at = greatest(usage_minutes.latest_at, excluded.latest_at)
+  `);
+}
+
+/** Opens (or, with null, closes) the org's billing window; waits for reports in flight. */
+export async function setBillingWindow(executor: Executor, orgId: string, window: OpenWindow | null): Promise<void> {
+  await executor
+    .insert(usageState)
+    .values({ orgId, subscriptionId: window?.subscriptionId ?? '', windowStartedAt: window?.startedAt ?? null })
+    .onConflictDoUpdate({
+      target: usageState.orgId,
+      set: { subscriptionId: window?.subscriptionId ?? '', windowStartedAt: window?.startedAt ?? null },
+    });
+}

@@ -1,0 +1,50 @@
+import type { Executor } from '../../db/client.ts';
+import { toJsonAmount } from '../../kernel/money.ts';
+import { getOrg } from '../organizations/index.ts';
+import { unbilledRequests } from '../usage/index.ts';
+import { findActiveSubscription, findOpenCycleInvoice, linesOf, listPaymentMethods } from './billing.repo.ts';
+import { cycleLines, periodAt, termsFromJson, total } from './billing.ts';
+import { planName } from './end-subscription.ts';
+import { presentInvoice, presentLine, presentPaymentMethod, presentSubscription } from './present.ts';
+
+/**
+ * The Billing and Usage overview: plan, subscription, the next charge (the calculated invoice once
+ * C_k has passed, else an estimate from usage so far) and the payment method.
+ */
+export async function billingOverview(executor: Executor, orgId: string, now: Date) {
+  const org = await getOrg(executor, orgId);
+  const subscription = await findActiveSubscription(executor, orgId);
+  const methods = await listPaymentMethods(executor, orgId);
+  const method = methods.find((candidate) => candidate.id === subscription?.paymentMethodId) ?? methods[0] ?? null;
+  let upcoming = null;
+  if (subscription && now >= subscription.startedAt) {
+    const current = periodAt(subscription.startedAt, now);
+    const calculated = await findOpenCycleInvoice(executor, subscription.id, current.index);
+    if (calculated) {
+      const lines = await linesOf(executor, [calculated.id]);
+      upcoming = {
+        calculation_at: current.calculationAt.toISOString(),
+        billing_at: current.end.toISOString(),
+        estimate: { lines: lines.map(presentLine), total: toJsonAmount(calculated.total), final: true },
+        invoice: presentInvoice(calculated, lines),
+      };
+    } else {
+      const period = current.calculationAt > now ? current : periodAt(subscription.startedAt, current.end);
+      const requests = await unbilledRequests(executor, { orgId, subscriptionId: subscription.id, before: now });
+      const lines = cycleLines(planName(subscription.plan), termsFromJson(subscription.terms), requests);
+      upcoming = {
+        calculation_at: period.calculationAt.toISOString(),
+        billing_at: period.end.toISOString(),
+        estimate: { lines: lines.map(presentLine), total: toJsonAmount(total(lines)), final: false },
+        invoice: null,
+      };
+    }
+  }
+  return {
+    org_id: org.id,
+    plan: org.plan,
+    subscription: subscription ? presentSubscription(subscription, now) : null,
+    upcoming,
+    payment_method: method ? presentPaymentMethod(method) : null,
+  };
+}

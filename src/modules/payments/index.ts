@@ -1,0 +1,2 @@
+export type { CardInput, ChargeResult, PaymentProvider, VerifiedCard } from './payments.ts';
+export { createTestProvider } from './test-provider.ts';
