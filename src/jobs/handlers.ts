@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import {
-  calculateDueInvoice,
-  collectDueInvoice,
+  calculateDueInvoices,
+  collectDueInvoices,
   endSubscriptionIn,
   findActiveSubscription,
   INVOICE_CALCULATION,
@@ -15,9 +15,9 @@ import type { DueWorkRunner } from './runner.ts';
 /** Every kind of due work Tierline knows, registered on the runner. */
 export function registerDueWork(runner: DueWorkRunner, deps: Pick<Deps, 'payments'>): void {
   runner.register(INVITATION_EXPIRY, expireInvitationHandler);
-  runner.register(INVOICE_CALCULATION, calculateDueInvoice);
+  runner.registerBatch(INVOICE_CALCULATION, calculateDueInvoices, 1000);
   // After the last retry fails, the subscription ends as a downgrade; its final invoice is tried once.
-  const collect = collectDueInvoice(deps.payments, async (tx, invoice, now) => {
+  const collect = collectDueInvoices(deps.payments, async (tx, invoice, now) => {
     if (invoice.kind !== 'cycle') return;
     const org = await lockOrg(tx, invoice.orgId);
     const subscription = await findActiveSubscription(tx, org.id);
@@ -31,6 +31,6 @@ export function registerDueWork(runner: DueWorkRunner, deps: Pick<Deps, 'payment
       finalCollection: 'once',
     });
   });
-  runner.register(INVOICE_COLLECTION, collect);
-  runner.register(INVOICE_RETRY, collect);
+  runner.registerBatch(INVOICE_COLLECTION, collect, 1000);
+  runner.registerBatch(INVOICE_RETRY, collect, 1000);
 }

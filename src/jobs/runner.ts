@@ -1,4 +1,4 @@
-import { and, asc, eq, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, notInArray, sql } from 'drizzle-orm';
 import type { Database, Executor, Transaction } from '../db/client.ts';
 import { dueItems, testClock } from '../db/schema/index.ts';
 import { newId } from '../kernel/ids.ts';
@@ -8,10 +8,37 @@ export type DueItem = typeof dueItems.$inferSelect;
 /** Does one item's work in the given transaction, as of `now` (the item's due instant). */
 export type DueHandler = (tx: Transaction, item: DueItem, now: Date) => Promise<void>;
 
+/** Does the work of many items of one kind due at the same instant, in one transaction. */
+export type DueBatchHandler = (tx: Transaction, items: DueItem[], now: Date) => Promise<void>;
+
 /**
  * Schedules time-driven work in the caller's transaction. One row per (kind, subject, due instant):
  * scheduling the same item twice is a no-op.
  */
+/** Schedules many items at once (one statement per thousand). */
+export async function scheduleDueMany(
+  executor: Executor,
+  items: ReadonlyArray<{ kind: string; subjectId: string; dueAt: Date; payload?: unknown }>,
+  now: Date,
+): Promise<void> {
+  for (let start = 0; start < items.length; start += 1000) {
+    await executor
+      .insert(dueItems)
+      .values(
+        items.slice(start, start + 1000).map((item) => ({
+          id: newId('due'),
+          kind: item.kind,
+          subjectId: item.subjectId,
+          dueAt: item.dueAt,
+          payload: item.payload ?? null,
+          status: 'pending',
+          createdAt: now,
+        })),
+      )
+      .onConflictDoNothing();
+  }
+}
+
 export async function scheduleDue(
   executor: Executor,
   item: { kind: string; subjectId: string; dueAt: Date; payload?: unknown; now: Date },
@@ -47,6 +74,7 @@ const MAX_ATTEMPTS = 5;
  */
 export class DueWorkRunner {
   private readonly handlers = new Map<string, DueHandler>();
+  private readonly batchHandlers = new Map<string, { handler: DueBatchHandler; size: number }>();
   private readonly db: Database;
   private readonly useTestClock: boolean;
 
@@ -60,14 +88,24 @@ export class DueWorkRunner {
     this.handlers.set(kind, handler);
   }
 
+  /**
+   * Registers a handler that takes up to `size` items of the kind due at the same instant together.
+   * A batch that fails is taken apart: its items are then done one at a time.
+   */
+  registerBatch(kind: string, handler: DueBatchHandler, size = 500): void {
+    this.batchHandlers.set(kind, { handler, size });
+    this.handlers.set(kind, (tx, item, now) => handler(tx, [item], now));
+  }
+
   /** Processes every item due at or before `upTo`, including items that processing creates. */
   async runDue(upTo: Date): Promise<{ processed: number; failed: number }> {
     const failedIds: string[] = [];
+    const solo = new Set<string>();
     let processed = 0;
     for (;;) {
-      const outcome = await this.processNext(upTo, failedIds);
+      const outcome = await this.processNext(upTo, failedIds, solo);
       if (outcome === 'none') break;
-      if (outcome === 'done') processed++;
+      processed += outcome.done;
     }
     return { processed, failed: failedIds.length };
   }
@@ -83,8 +121,9 @@ export class DueWorkRunner {
     return row?.dueAt;
   }
 
-  private async processNext(upTo: Date, failedIds: string[]): Promise<'none' | 'done' | 'failed'> {
+  private async processNext(upTo: Date, failedIds: string[], solo: Set<string>): Promise<'none' | { done: number }> {
     let claimed: DueItem | undefined;
+    let batch: DueItem[] = [];
     try {
       await this.db.transaction(async (tx) => {
         const [item] = await tx
@@ -102,6 +141,26 @@ export class DueWorkRunner {
           .for('update', { skipLocked: true });
         if (!item) return;
         claimed = item;
+        batch = [item];
+        const batchHandler = this.batchHandlers.get(item.kind);
+        if (batchHandler && !solo.has(item.id) && batchHandler.size > 1) {
+          const excluded = [...failedIds, ...solo, item.id];
+          const more = await tx
+            .select()
+            .from(dueItems)
+            .where(
+              and(
+                eq(dueItems.status, 'pending'),
+                eq(dueItems.kind, item.kind),
+                eq(dueItems.dueAt, item.dueAt),
+                notInArray(dueItems.id, excluded),
+              ),
+            )
+            .orderBy(asc(dueItems.id))
+            .limit(batchHandler.size - 1)
+            .for('update', { skipLocked: true });
+          batch.push(...more);
+        }
         const handler = this.handlers.get(item.kind);
         if (!handler) throw new Error(`no handler for due work of kind ${item.kind}`);
         if (this.useTestClock) {
@@ -109,14 +168,24 @@ export class DueWorkRunner {
             .update(testClock)
             .set({ now: sql`greatest(${testClock.now}, ${item.dueAt.toISOString()}::timestamptz)` });
         }
-        await handler(tx, item, item.dueAt);
+        if (batchHandler) await batchHandler.handler(tx, batch, item.dueAt);
+        else await handler(tx, item, item.dueAt);
         await tx
           .update(dueItems)
-          .set({ status: 'done', processedAt: item.dueAt, attempts: item.attempts + 1 })
-          .where(eq(dueItems.id, item.id));
+          .set({ status: 'done', processedAt: item.dueAt, attempts: sql`${dueItems.attempts} + 1` })
+          .where(
+            inArray(
+              dueItems.id,
+              batch.map((entry) => entry.id),
+            ),
+          );
       });
     } catch (error) {
       if (!claimed) throw error;
+      if (batch.length > 1) {
+        for (const entry of batch) solo.add(entry.id);
+        return { done: 0 };
+      }
       const item = claimed as DueItem;
       failedIds.push(item.id);
       const attempts = item.attempts + 1;
@@ -128,8 +197,8 @@ export class DueWorkRunner {
           status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
         })
         .where(eq(dueItems.id, item.id));
-      return 'failed';
+      return { done: 0 };
     }
-    return claimed ? 'done' : 'none';
+    return claimed ? { done: batch.length } : 'none';
   }
 }

@@ -46,6 +46,14 @@ export async function findActiveSubscription(executor: Executor, orgId: string) 
   return row;
 }
 
+export async function findSubscriptions(executor: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return executor
+    .select()
+    .from(subscriptions)
+    .where(inArray(subscriptions.id, [...ids]));
+}
+
 export async function findSubscription(executor: Executor, id: string) {
   const [row] = await executor.select().from(subscriptions).where(eq(subscriptions.id, id));
   return row;
@@ -69,32 +77,50 @@ export async function setSubscriptionPaymentMethod(executor: Executor, id: strin
   await executor.update(subscriptions).set({ paymentMethodId }).where(eq(subscriptions.id, id));
 }
 
-/** Inserts an invoice with its lines; the number comes from one sequence, so numbers never repeat. */
-export async function insertInvoice(
-  executor: Executor,
-  values: Omit<typeof invoices.$inferInsert, 'number' | 'id' | 'total'> & { id?: string; lines: readonly Line[] },
-): Promise<InvoiceRow> {
-  const id = values.id ?? newId('inv');
-  const total = values.lines.reduce((sum, line) => sum + line.amount, 0n);
-  const [row] = await executor
-    .insert(invoices)
-    .values({
-      ...values,
-      id,
-      total,
-      number: sql`'TL-' || lpad(nextval('invoice_numbers')::text, 6, '0')`,
-    })
-    .returning();
-  await executor.insert(invoiceLines).values(
-    values.lines.map((line, position) => ({
-      invoiceId: id,
-      position,
-      kind: line.kind,
-      description: line.description,
-      quantity: line.quantity,
-      amount: line.amount,
-    })),
-  );
+export type NewInvoice = Omit<typeof invoices.$inferInsert, 'number' | 'total'> & {
+  id: string;
+  lines: readonly Line[];
+};
+
+/**
+ * Inserts invoices with their lines (one statement per five hundred); numbers come from one
+ * sequence, so they never repeat.
+ */
+export async function insertInvoices(executor: Executor, values: readonly NewInvoice[]): Promise<InvoiceRow[]> {
+  const inserted: InvoiceRow[] = [];
+  for (let start = 0; start < values.length; start += 500) {
+    const chunk = values.slice(start, start + 500);
+    inserted.push(
+      ...(await executor
+        .insert(invoices)
+        .values(
+          chunk.map(({ lines, ...invoice }) => ({
+            ...invoice,
+            total: lines.reduce((sum, line) => sum + line.amount, 0n),
+            number: sql`'TL-' || lpad(nextval('invoice_numbers')::text, 6, '0')`,
+          })),
+        )
+        .returning()),
+    );
+    await executor.insert(invoiceLines).values(
+      chunk.flatMap((invoice) =>
+        invoice.lines.map((line, position) => ({
+          invoiceId: invoice.id,
+          position,
+          kind: line.kind,
+          description: line.description,
+          quantity: line.quantity,
+          amount: line.amount,
+        })),
+      ),
+    );
+  }
+  return inserted;
+}
+
+/** Inserts one invoice with its lines. */
+export async function insertInvoice(executor: Executor, values: NewInvoice): Promise<InvoiceRow> {
+  const [row] = await insertInvoices(executor, [values]);
   return row;
 }
 
@@ -165,19 +191,68 @@ export async function listPastDueInvoices(executor: Executor, orgId: string) {
     .orderBy(invoices.billingAt);
 }
 
-export async function insertPaymentAttempt(
+export async function insertPaymentAttempts(
   executor: Executor,
-  values: Omit<typeof paymentAttempts.$inferInsert, 'id'>,
+  values: ReadonlyArray<Omit<typeof paymentAttempts.$inferInsert, 'id'>>,
 ) {
-  await executor.insert(paymentAttempts).values({ id: newId('pay'), ...values });
+  for (let start = 0; start < values.length; start += 1000) {
+    await executor
+      .insert(paymentAttempts)
+      .values(values.slice(start, start + 1000).map((value) => ({ id: newId('pay'), ...value })));
+  }
 }
 
-export async function countPaymentAttempts(executor: Executor, invoiceId: string): Promise<number> {
-  const [row] = await executor
-    .select({ n: sql<number>`count(*)::int` })
+/** How many collection attempts each invoice has had. */
+export async function countPaymentAttempts(
+  executor: Executor,
+  invoiceIds: readonly string[],
+): Promise<Map<string, number>> {
+  if (invoiceIds.length === 0) return new Map();
+  const rows = await executor
+    .select({ invoiceId: paymentAttempts.invoiceId, n: sql<number>`count(*)::int` })
     .from(paymentAttempts)
-    .where(eq(paymentAttempts.invoiceId, invoiceId));
-  return Number(row.n);
+    .where(inArray(paymentAttempts.invoiceId, [...invoiceIds]))
+    .groupBy(paymentAttempts.invoiceId);
+  return new Map(rows.map((row) => [row.invoiceId, Number(row.n)]));
+}
+
+export async function findPaymentMethods(executor: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return executor
+    .select()
+    .from(paymentMethods)
+    .where(inArray(paymentMethods.id, [...ids]));
+}
+
+/** Locks many invoices for the rest of the transaction. */
+export async function lockInvoices(executor: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return executor
+    .select()
+    .from(invoices)
+    .where(inArray(invoices.id, [...ids]))
+    .for('update');
+}
+
+/** Applies each invoice's new collection state in one statement. */
+export async function updateCollectionStates(
+  executor: Executor,
+  states: ReadonlyArray<{ id: string; status: string; failedAttempts: number; paidAt: Date | null }>,
+) {
+  if (states.length === 0) return;
+  const json = JSON.stringify(
+    states.map((state) => ({
+      id: state.id,
+      status: state.status,
+      failed_attempts: state.failedAttempts,
+      paid_at: state.paidAt?.toISOString() ?? null,
+    })),
+  );
+  await executor.execute(sql`
+    update invoices i set status = t.status, failed_attempts = t.failed_attempts, paid_at = t.paid_at
+    from jsonb_to_recordset(${json}::jsonb) as t(id text, status text, failed_attempts int, paid_at timestamptz)
+    where i.id = t.id
+  `);
 }
 
 export async function insertSalesInquiry(executor: Executor, values: Omit<typeof salesInquiries.$inferInsert, 'id'>) {

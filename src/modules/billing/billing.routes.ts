@@ -6,10 +6,13 @@ import type { Deps } from '../../deps.ts';
 import { actorOf, requireOrgAccess, requireStaff } from '../../http/auth.ts';
 import { errors, ListQuery, OrgParams } from '../../http/schemas.ts';
 import { fail } from '../../kernel/errors.ts';
+import { getOrg } from '../organizations/index.ts';
 import { addPaymentMethod } from './add-payment-method.ts';
 import {
   findActiveSubscription,
   findInvoice,
+  findPaymentMethod,
+  findSubscription,
   linesOf,
   listInvoices,
   listPaymentMethods,
@@ -19,6 +22,7 @@ import { period } from './billing.ts';
 import { billingOverview } from './billing-overview.ts';
 import { changePlanBySales } from './change-plan-by-sales.ts';
 import { downgradeToFree, planFinalInvoice } from './end-subscription.ts';
+import { renderInvoicePdf } from './invoice-pdf.ts';
 import { markInvoicePaid } from './mark-invoice-paid.ts';
 import { presentInvoice, presentLine, presentPaymentMethod, presentSubscription } from './present.ts';
 import { submitSalesInquiry } from './sales-inquiries.ts';
@@ -264,6 +268,40 @@ export function billingRoutes(deps: Deps) {
         const invoice = await findInvoice(db, request.params.org_id, request.params.invoice_id);
         if (!invoice) throw fail.notFound('invoice');
         return presentInvoice(invoice, await linesOf(db, [invoice.id]));
+      },
+    );
+
+    app.get(
+      '/orgs/:org_id/invoices/:invoice_id/pdf',
+      {
+        schema: {
+          tags: ['billing'],
+          description: 'The invoice as a PDF document for people and their accountants.',
+          params: InvoiceParams,
+          response: {
+            200: {
+              description: 'The invoice, application/pdf, shown inline as <number>.pdf.',
+              content: { 'application/pdf': { schema: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) } },
+            },
+            ...errors(401, 404),
+          },
+        },
+      },
+      async (request, reply) => {
+        requireOrgAccess(request, request.params.org_id, 'read');
+        const invoice = await findInvoice(db, request.params.org_id, request.params.invoice_id);
+        if (!invoice) throw fail.notFound('invoice');
+        const lines = await linesOf(db, [invoice.id]);
+        const organization = await getOrg(db, invoice.orgId);
+        const subscription = await findSubscription(db, invoice.subscriptionId);
+        const paymentMethod = subscription?.paymentMethodId
+          ? await findPaymentMethod(db, invoice.orgId, subscription.paymentMethodId)
+          : undefined;
+        const pdf = await renderInvoicePdf({ invoice, lines, organization, paymentMethod });
+        return reply
+          .type('application/pdf')
+          .header('content-disposition', `inline; filename="${invoice.number}.pdf"`)
+          .send(Buffer.from(pdf));
       },
     );
 

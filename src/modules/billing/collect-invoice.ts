@@ -1,17 +1,18 @@
+import { inArray } from 'drizzle-orm';
 import type { Executor, Transaction } from '../../db/client.ts';
+import { orgs } from '../../db/schema/index.ts';
 import type { DueItem } from '../../jobs/runner.ts';
-import { scheduleDue } from '../../jobs/runner.ts';
-import { recordAudit } from '../audit/index.ts';
-import { getOrg } from '../organizations/index.ts';
-import type { PaymentProvider } from '../payments/index.ts';
+import { scheduleDueMany } from '../../jobs/runner.ts';
+import { type AuditEntry, recordAudits } from '../audit/index.ts';
+import type { ChargeRequest, PaymentProvider } from '../payments/index.ts';
 import {
   countPaymentAttempts,
-  findPaymentMethod,
-  findSubscription,
+  findPaymentMethods,
+  findSubscriptions,
   type InvoiceRow,
-  insertPaymentAttempt,
-  lockInvoice,
-  updateInvoice,
+  insertPaymentAttempts,
+  lockInvoices,
+  updateCollectionStates,
 } from './billing.repo.ts';
 import { nextRetryAt } from './billing.ts';
 
@@ -21,91 +22,150 @@ export const INVOICE_RETRY = 'invoice_retry';
 export type CollectionOutcome = 'paid' | 'past_due' | 'uncollectible';
 
 /**
- * Charges an open or past-due invoice to its subscription's payment method, in the caller's
- * transaction. The charge's idempotency key is the invoice and attempt number, so a re-run after a
- * crash finds the same charge instead of making another. With retries, a failure is retried 1, 3 and
- * 7 days after the billing date and then given up (uncollectible); without, it is given up at once.
+ * Charges open or past-due invoices to their subscriptions' payment methods, in the caller's
+ * transaction (invoice rows locked). Each charge's idempotency key is the invoice and attempt number,
+ * so a re-run after a crash finds the same charge instead of making another. With retries, a failure
+ * is retried 1, 3 and 7 days after the billing date and then given up (uncollectible); without, it is
+ * given up at once.
  */
+export async function collectInvoicesIn(
+  tx: Executor,
+  payments: PaymentProvider,
+  invoices: readonly InvoiceRow[],
+  now: Date,
+  options: { retries: boolean },
+): Promise<Array<{ invoice: InvoiceRow; outcome: CollectionOutcome }>> {
+  if (invoices.length === 0) return [];
+  const subscriptions = await findSubscriptions(
+    tx,
+    invoices.map((invoice) => invoice.subscriptionId),
+  );
+  const methodIdOf = new Map(subscriptions.map((row) => [row.id, row.paymentMethodId]));
+  const methods = await findPaymentMethods(tx, [
+    ...new Set(subscriptions.flatMap((row) => (row.paymentMethodId ? [row.paymentMethodId] : []))),
+  ]);
+  const methodById = new Map(methods.map((method) => [method.id, method]));
+  const attempts = await countPaymentAttempts(
+    tx,
+    invoices.map((invoice) => invoice.id),
+  );
+
+  const plans = invoices.map((invoice) => {
+    const methodId = methodIdOf.get(invoice.subscriptionId);
+    const method = methodId ? methodById.get(methodId) : undefined;
+    const attempt = (attempts.get(invoice.id) ?? 0) + 1;
+    return { invoice, method, attempt };
+  });
+  const toCharge = plans.filter((plan) => plan.invoice.total > 0n && plan.method);
+  const requests: ChargeRequest[] = toCharge.map((plan) => ({
+    providerRef: plan.method?.providerRef as string,
+    amount: plan.invoice.total,
+    currency: plan.invoice.currency,
+    idempotencyKey: `${plan.invoice.id}:${plan.attempt}`,
+    now,
+  }));
+  const results = await payments.chargeMany(tx, requests);
+  const resultOf = new Map(toCharge.map((plan, index) => [plan.invoice.id, results[index]]));
+
+  const outcomes: Array<{ invoice: InvoiceRow; outcome: CollectionOutcome }> = [];
+  const attemptRows = [];
+  const retries = [];
+  const audits: AuditEntry[] = [];
+  for (const { invoice, method, attempt } of plans) {
+    const result = resultOf.get(invoice.id);
+    const free = invoice.total === 0n;
+    const succeeded = free || result?.status === 'succeeded';
+    const failureCode = succeeded ? null : result?.status === 'failed' ? result.failureCode : 'no_payment_method';
+    if (!free) {
+      attemptRows.push({
+        orgId: invoice.orgId,
+        invoiceId: invoice.id,
+        paymentMethodId: method?.id ?? null,
+        amount: invoice.total,
+        status: succeeded ? 'succeeded' : 'failed',
+        failureCode,
+        providerRef: result?.status === 'succeeded' ? result.providerRef : null,
+        attemptedAt: now,
+      });
+    }
+    let updated: InvoiceRow;
+    let outcome: CollectionOutcome;
+    if (succeeded) {
+      outcome = 'paid';
+      updated = { ...invoice, status: 'paid', paidAt: now };
+    } else {
+      const failedAttempts = invoice.failedAttempts + 1;
+      const retryAt = options.retries ? nextRetryAt(invoice.billingAt, failedAttempts) : null;
+      outcome = retryAt ? 'past_due' : 'uncollectible';
+      updated = { ...invoice, status: outcome, failedAttempts };
+      if (retryAt) retries.push({ kind: INVOICE_RETRY, subjectId: invoice.id, dueAt: retryAt });
+    }
+    outcomes.push({ invoice: updated, outcome });
+    audits.push({
+      orgId: invoice.orgId,
+      actor: { type: 'system', id: null },
+      action: `invoice.${outcome}`,
+      targetType: 'invoice',
+      targetId: invoice.id,
+      before: { status: invoice.status },
+      after: { status: outcome, attempt, failure_code: failureCode },
+    });
+  }
+  await insertPaymentAttempts(tx, attemptRows);
+  await updateCollectionStates(
+    tx,
+    outcomes.map(({ invoice }) => ({
+      id: invoice.id,
+      status: invoice.status,
+      failedAttempts: invoice.failedAttempts,
+      paidAt: invoice.paidAt,
+    })),
+  );
+  await scheduleDueMany(tx, retries, now);
+  await recordAudits(tx, now, audits);
+  return outcomes;
+}
+
+/** Collects one invoice (see collectInvoicesIn). */
 export async function collectInvoiceIn(
   tx: Executor,
   payments: PaymentProvider,
   invoice: InvoiceRow,
   now: Date,
   options: { retries: boolean },
-): Promise<{ invoice: InvoiceRow; outcome: CollectionOutcome }> {
-  const subscription = await findSubscription(tx, invoice.subscriptionId);
-  const method = subscription?.paymentMethodId
-    ? await findPaymentMethod(tx, invoice.orgId, subscription.paymentMethodId)
-    : undefined;
-  const attempt = (await countPaymentAttempts(tx, invoice.id)) + 1;
-  let succeeded = invoice.total === 0n;
-  let failureCode: string | null = null;
-  let providerRef: string | null = null;
-  if (!succeeded) {
-    if (!method) {
-      failureCode = 'no_payment_method';
-    } else {
-      const result = await payments.charge(tx, {
-        providerRef: method.providerRef,
-        amount: invoice.total,
-        currency: invoice.currency,
-        idempotencyKey: `${invoice.id}:${attempt}`,
-        now,
-      });
-      succeeded = result.status === 'succeeded';
-      if (result.status === 'succeeded') providerRef = result.providerRef;
-      else failureCode = result.failureCode;
-    }
-    await insertPaymentAttempt(tx, {
-      orgId: invoice.orgId,
-      invoiceId: invoice.id,
-      paymentMethodId: method?.id ?? null,
-      amount: invoice.total,
-      status: succeeded ? 'succeeded' : 'failed',
-      failureCode,
-      providerRef,
-      attemptedAt: now,
-    });
-  }
-  let outcome: CollectionOutcome;
-  let updated: InvoiceRow;
-  if (succeeded) {
-    outcome = 'paid';
-    updated = await updateInvoice(tx, invoice.id, { status: 'paid', paidAt: now });
-  } else {
-    const failedAttempts = invoice.failedAttempts + 1;
-    const retryAt = options.retries ? nextRetryAt(invoice.billingAt, failedAttempts) : null;
-    outcome = retryAt ? 'past_due' : 'uncollectible';
-    updated = await updateInvoice(tx, invoice.id, { status: outcome, failedAttempts });
-    if (retryAt) await scheduleDue(tx, { kind: INVOICE_RETRY, subjectId: invoice.id, dueAt: retryAt, now });
-  }
-  await recordAudit(tx, now, {
-    orgId: invoice.orgId,
-    actor: { type: 'system', id: null },
-    action: `invoice.${outcome}`,
-    targetType: 'invoice',
-    targetId: invoice.id,
-    before: { status: invoice.status },
-    after: { status: outcome, attempt, failure_code: failureCode },
-  });
-  return { invoice: updated, outcome };
+) {
+  const [result] = await collectInvoicesIn(tx, payments, [invoice], now, options);
+  return result;
 }
 
 /**
- * Due work at B_k and at each retry: collects the invoice unless it was paid, voided or given up
- * meanwhile, or the org was deactivated. When the last retry fails, `onGivenUp` ends the subscription.
+ * Due work at B_k and at each retry, for many invoices at once: collects each unless it was paid,
+ * voided or given up meanwhile, or the org was deactivated. When the last retry of an invoice fails,
+ * `onGivenUp` ends its subscription.
  */
-export function collectDueInvoice(
+export function collectDueInvoices(
   payments: PaymentProvider,
   onGivenUp: (tx: Transaction, invoice: InvoiceRow, now: Date) => Promise<void>,
 ) {
-  return async (tx: Transaction, item: DueItem, now: Date) => {
-    const invoice = await lockInvoice(tx, item.subjectId);
-    if (!invoice || (invoice.status !== 'open' && invoice.status !== 'past_due')) return;
-    if (invoice.collection !== 'charge_automatically') return;
-    const org = await getOrg(tx, invoice.orgId);
-    if (org.status !== 'active') return;
-    const result = await collectInvoiceIn(tx, payments, invoice, now, { retries: true });
-    if (result.outcome === 'uncollectible') await onGivenUp(tx, result.invoice, now);
+  return async (tx: Transaction, items: DueItem[], now: Date) => {
+    const locked = await lockInvoices(
+      tx,
+      items.map((item) => item.subjectId),
+    );
+    const candidates = locked.filter(
+      (invoice) =>
+        (invoice.status === 'open' || invoice.status === 'past_due') && invoice.collection === 'charge_automatically',
+    );
+    if (candidates.length === 0) return;
+    const statuses = await tx
+      .select({ id: orgs.id, status: orgs.status })
+      .from(orgs)
+      .where(inArray(orgs.id, [...new Set(candidates.map((invoice) => invoice.orgId))]));
+    const isActive = new Set(statuses.filter((row) => row.status === 'active').map((row) => row.id));
+    const collectable = candidates.filter((invoice) => isActive.has(invoice.orgId));
+    const results = await collectInvoicesIn(tx, payments, collectable, now, { retries: true });
+    for (const result of results) {
+      if (result.outcome === 'uncollectible') await onGivenUp(tx, result.invoice, now);
+    }
   };
 }

@@ -585,20 +585,29 @@ export async function revokeSystemToken(
   return row;
 }
 
-/** The emails of the org's owner and org admins (individual or through a team): who billing mail goes to. */
-export async function listAdminEmails(executor: Executor, orgId: string): Promise<string[]> {
+/** The emails of each org's owner and org admins (individual or through a team): who billing mail goes to. */
+export async function listAdminEmailsByOrg(
+  executor: Executor,
+  orgIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const byOrg = new Map<string, Set<string>>(orgIds.map((id) => [id, new Set<string>()]));
+  if (orgIds.length === 0) return new Map();
   const direct = await executor
-    .selectDistinct({ email: users.email })
+    .selectDistinct({ orgId: memberRoles.orgId, email: users.email })
     .from(memberRoles)
     .innerJoin(users, eq(users.id, memberRoles.userId))
-    .where(and(eq(memberRoles.orgId, orgId), inArray(memberRoles.role, ['owner', 'org_admin'])));
+    .where(and(inArray(memberRoles.orgId, [...orgIds]), inArray(memberRoles.role, ['owner', 'org_admin'])));
   const viaTeams = await executor
-    .selectDistinct({ email: users.email, roles: teams.roles })
+    .selectDistinct({ orgId: teamMembers.orgId, email: users.email })
     .from(teamMembers)
     .innerJoin(teams, eq(teams.id, teamMembers.teamId))
     .innerJoin(users, eq(users.id, teamMembers.userId))
-    .where(eq(teamMembers.orgId, orgId));
-  const emails = new Set(direct.map((row) => row.email));
-  for (const row of viaTeams) if (row.roles.includes('org_admin')) emails.add(row.email);
-  return [...emails].sort();
+    .where(and(inArray(teamMembers.orgId, [...orgIds]), sql`'org_admin' = any(${teams.roles})`));
+  for (const row of [...direct, ...viaTeams]) byOrg.get(row.orgId)?.add(row.email);
+  return new Map([...byOrg].map(([id, emails]) => [id, [...emails].sort()]));
+}
+
+/** The emails of the org's owner and org admins. */
+export async function listAdminEmails(executor: Executor, orgId: string): Promise<string[]> {
+  return (await listAdminEmailsByOrg(executor, [orgId])).get(orgId) ?? [];
 }

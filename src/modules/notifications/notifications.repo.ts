@@ -12,9 +12,8 @@ export interface Email {
   orgId?: string | null;
 }
 
-/** Queues an email in the outbox, in the caller's transaction: it is sent only if the change commits. */
-export async function queueEmail(executor: Executor, now: Date, email: Email): Promise<void> {
-  await executor.insert(outboxEmails).values({
+function toRow(now: Date, email: Email) {
+  return {
     id: newId('eml'),
     to: email.to,
     subject: email.subject,
@@ -22,7 +21,19 @@ export async function queueEmail(executor: Executor, now: Date, email: Email): P
     body: email.body,
     orgId: email.orgId ?? null,
     createdAt: now,
-  });
+  };
+}
+
+/** Queues an email in the outbox, in the caller's transaction: it is sent only if the change commits. */
+export async function queueEmail(executor: Executor, now: Date, email: Email): Promise<void> {
+  await executor.insert(outboxEmails).values(toRow(now, email));
+}
+
+/** Queues many emails in the caller's transaction (one statement per thousand). */
+export async function queueEmails(executor: Executor, now: Date, emails: readonly Email[]): Promise<void> {
+  for (let start = 0; start < emails.length; start += 1000) {
+    await executor.insert(outboxEmails).values(emails.slice(start, start + 1000).map((email) => toRow(now, email)));
+  }
 }
 
 export type OutboxRow = typeof outboxEmails.$inferSelect;

@@ -1,2 +1,2 @@
-export type { CardInput, ChargeResult, PaymentProvider, VerifiedCard } from './payments.ts';
+export type { CardInput, ChargeRequest, ChargeResult, PaymentProvider, VerifiedCard } from './payments.ts';
 export { createTestProvider } from './test-provider.ts';

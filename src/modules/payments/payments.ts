@@ -16,6 +16,14 @@ export interface CardInput {
   cvc: string;
 }
 
+export interface ChargeRequest {
+  providerRef: string;
+  amount: bigint;
+  currency: string;
+  idempotencyKey: string;
+  now: Date;
+}
+
 export type ChargeResult = { status: 'succeeded'; providerRef: string } | { status: 'failed'; failureCode: string };
 
 /**
@@ -25,8 +33,6 @@ export type ChargeResult = { status: 'succeeded'; providerRef: string } | { stat
 export interface PaymentProvider {
   readonly name: string;
   verifyCard(card: CardInput): Promise<{ ok: true; card: VerifiedCard } | { ok: false; code: string; message: string }>;
-  charge(
-    executor: Executor,
-    request: { providerRef: string; amount: bigint; currency: string; idempotencyKey: string; now: Date },
-  ): Promise<ChargeResult>;
+  /** Charges many payment methods; one result per request, in order. */
+  chargeMany(executor: Executor, requests: readonly ChargeRequest[]): Promise<ChargeResult[]>;
 }

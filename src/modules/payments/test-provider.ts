@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { testProviderCharges } from '../../db/schema/index.ts';
-import type { PaymentProvider } from './payments.ts';
+import type { ChargeResult, PaymentProvider } from './payments.ts';
 
 /** The test cards of spec 5 and how each behaves. */
 const CARDS: Record<string, 'succeeds' | 'declined' | 'fails'> = {
@@ -56,25 +56,39 @@ export function createTestProvider(): PaymentProvider {
         },
       };
     },
-    async charge(executor, request) {
-      const [existing] = await executor
-        .select()
+    async chargeMany(executor, requests) {
+      if (requests.length === 0) return [];
+      const existing = await executor
+        .select({ key: testProviderCharges.idempotencyKey, status: testProviderCharges.status })
         .from(testProviderCharges)
-        .where(eq(testProviderCharges.idempotencyKey, request.idempotencyKey));
-      const status = existing?.status ?? (request.providerRef.startsWith('testcard_fails') ? 'failed' : 'succeeded');
-      if (!existing) {
-        await executor.insert(testProviderCharges).values({
-          idempotencyKey: request.idempotencyKey,
-          cardRef: request.providerRef,
-          amount: request.amount,
-          currency: request.currency,
-          status,
-          createdAt: request.now,
-        });
+        .where(
+          inArray(
+            testProviderCharges.idempotencyKey,
+            requests.map((request) => request.idempotencyKey),
+          ),
+        );
+      const known = new Map(existing.map((row) => [row.key, row.status]));
+      const fresh = requests.filter((request) => !known.has(request.idempotencyKey));
+      for (let start = 0; start < fresh.length; start += 1000) {
+        await executor.insert(testProviderCharges).values(
+          fresh.slice(start, start + 1000).map((request) => ({
+            idempotencyKey: request.idempotencyKey,
+            cardRef: request.providerRef,
+            amount: request.amount,
+            currency: request.currency,
+            status: request.providerRef.startsWith('testcard_fails') ? 'failed' : 'succeeded',
+            createdAt: request.now,
+          })),
+        );
       }
-      return status === 'succeeded'
-        ? { status: 'succeeded', providerRef: `ch_${request.idempotencyKey}` }
-        : { status: 'failed', failureCode: 'card_declined' };
+      return requests.map((request): ChargeResult => {
+        const status =
+          known.get(request.idempotencyKey) ??
+          (request.providerRef.startsWith('testcard_fails') ? 'failed' : 'succeeded');
+        return status === 'succeeded'
+          ? { status: 'succeeded', providerRef: `ch_${request.idempotencyKey}` }
+          : { status: 'failed', failureCode: 'card_declined' };
+      });
     },
   };
 }

@@ -106,6 +106,16 @@ export async function findRuntimeByToken(executor: Executor, token: string) {
   return row;
 }
 
+/** A runtime by id with its control plane; deleted runtimes are not found. */
+export async function findLiveRuntime(executor: Executor, runtimeId: string) {
+  const [row] = await executor
+    .select({ runtime: runtimes, controlPlane: controlPlanes })
+    .from(runtimes)
+    .innerJoin(controlPlanes, eq(controlPlanes.id, runtimes.controlPlaneId))
+    .where(and(eq(runtimes.id, runtimeId), isNull(runtimes.deletedAt)));
+  return row;
+}
+
 /** Records that the runtime was heard from; skips the write when it was seen in the last 10 s. */
 export async function touchRuntime(executor: Executor, runtimeId: string, now: Date) {
   const recent = new Date(now.getTime() - 10_000);

@@ -1,6 +1,7 @@
 export { ingestUsageReport } from './ingest-usage-report.ts';
 export {
   billUnbilledRequests,
+  billUnbilledRequestsMany,
   latestRequestAt,
   releaseBilledRequests,
   setBillingWindow,

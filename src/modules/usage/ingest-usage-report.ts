@@ -1,5 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { AppError, fail } from '../../kernel/errors.ts';
+import { findLiveRuntime } from '../runtimes/index.ts';
 import { isKnownReport, loadOpenWindow, writeReport } from './usage.repo.ts';
 import { aggregateReport, type OpenWindow, type UsageRecord } from './usage.ts';
 
@@ -50,6 +51,13 @@ export async function ingestUsageReport(
     }
     const aggregated = aggregateReport(input.usage, now, window);
     if ('code' in aggregated) {
+      // The write checks the runtime; a refused report never gets there, so check it here: a deleted
+      // runtime or a decommissioned control plane is answered as such whatever the report holds.
+      const found = await findLiveRuntime(db, input.runtimeId);
+      if (!found) throw fail.unauthenticated('The runtime token is not valid.');
+      if (found.controlPlane.status !== 'active') {
+        throw fail.forbidden('control_plane_decommissioned', 'This runtime’s control plane is decommissioned.');
+      }
       if (await isKnownReport(db, input.orgId, input.runtimeId, input.reportId)) {
         return { duplicate: true, records: input.usage.length, requests: 0n };
       }

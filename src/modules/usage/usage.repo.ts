@@ -191,3 +191,37 @@ export async function setBillingWindow(executor: Executor, orgId: string, window
       set: { subscriptionId: window?.subscriptionId ?? '', windowStartedAt: window?.startedAt ?? null },
     });
 }
+
+/**
+ * For many subscriptions at once: marks each one's unbilled requests before its instant as billed by
+ * its invoice, in one statement. Returns the requests billed per invoice id (absent when none).
+ */
+export async function billUnbilledRequestsMany(
+  executor: Executor,
+  targets: ReadonlyArray<{ orgId: string; subscriptionId: string; before: Date; invoiceId: string }>,
+): Promise<Map<string, bigint>> {
+  if (targets.length === 0) return new Map();
+  const json = JSON.stringify(
+    targets.map((target) => ({
+      org_id: target.orgId,
+      subscription_id: target.subscriptionId,
+      before: target.before.toISOString(),
+      invoice_id: target.invoiceId,
+    })),
+  );
+  const result = await executor.execute(sql`
+    with targets as (
+      select * from jsonb_to_recordset(${json}::jsonb)
+        as t(org_id text, subscription_id text, before timestamptz, invoice_id text)
+    ), billed as (
+      update usage_minutes u set invoice_id = t.invoice_id
+      from targets t
+      where u.org_id = t.org_id and u.subscription_id = t.subscription_id
+        and u.invoice_id = '' and u.minute < t.before
+      returning t.invoice_id, u.requests
+    )
+    select invoice_id, sum(requests)::text as requests from billed group by invoice_id
+  `);
+  const rows = (result as unknown as { rows: Array<{ invoice_id: string; requests: string }> }).rows;
+  return new Map(rows.map((row) => [row.invoice_id, BigInt(row.requests)]));
+}

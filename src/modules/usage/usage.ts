@@ -116,7 +116,15 @@ export function aggregateReport(
     total += record.requests;
     if (at > latest) latest = at;
   }
-  const buckets = [...sums.values()].map((bucket) => ({
+  // One order for every report, so concurrent upserts of the same minute rows lock them in the same
+  // order and PostgreSQL cannot deadlock between them.
+  const ordered = [...sums.values()].sort(
+    (a, b) =>
+      a.minute - b.minute ||
+      (a.service < b.service ? -1 : a.service > b.service ? 1 : 0) ||
+      (a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0),
+  );
+  const buckets = ordered.map((bucket) => ({
     minute: new Date(bucket.minute),
     service: bucket.service,
     subscriptionId: bucket.subscriptionId,
