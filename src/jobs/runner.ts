@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, lte, notInArray, sql } from 'drizzle-orm';
+import { bulkInsert } from '../db/bulk.ts';
 import type { Database, Executor, Transaction } from '../db/client.ts';
 import { dueItems, testClock } from '../db/schema/index.ts';
 import { newId } from '../kernel/ids.ts';
@@ -15,28 +16,36 @@ export type DueBatchHandler = (tx: Transaction, items: DueItem[], now: Date) => 
  * Schedules time-driven work in the caller's transaction. One row per (kind, subject, due instant):
  * scheduling the same item twice is a no-op.
  */
-/** Schedules many items at once (one statement per thousand). */
+/** Schedules many items at once; items already scheduled are left as they are. */
 export async function scheduleDueMany(
   executor: Executor,
   items: ReadonlyArray<{ kind: string; subjectId: string; dueAt: Date; payload?: unknown }>,
   now: Date,
 ): Promise<void> {
-  for (let start = 0; start < items.length; start += 1000) {
-    await executor
-      .insert(dueItems)
-      .values(
-        items.slice(start, start + 1000).map((item) => ({
-          id: newId('due'),
-          kind: item.kind,
-          subjectId: item.subjectId,
-          dueAt: item.dueAt,
-          payload: item.payload ?? null,
-          status: 'pending',
-          createdAt: now,
-        })),
-      )
-      .onConflictDoNothing();
-  }
+  if (items.length === 0) return;
+  await bulkInsert(
+    executor,
+    'due_items',
+    [
+      ['id', 'text'],
+      ['kind', 'text'],
+      ['subject_id', 'text'],
+      ['due_at', 'timestamptz'],
+      ['payload', 'jsonb'],
+      ['status', 'text'],
+      ['created_at', 'timestamptz'],
+    ],
+    items.map((item) => ({
+      id: newId('due'),
+      kind: item.kind,
+      subject_id: item.subjectId,
+      due_at: item.dueAt,
+      payload: item.payload ?? null,
+      status: 'pending',
+      created_at: now,
+    })),
+    sql`on conflict do nothing`,
+  );
 }
 
 export async function scheduleDue(
@@ -97,16 +106,23 @@ export class DueWorkRunner {
     this.handlers.set(kind, (tx, item, now) => handler(tx, [item], now));
   }
 
-  /** Processes every item due at or before `upTo`, including items that processing creates. */
-  async runDue(upTo: Date): Promise<{ processed: number; failed: number }> {
+  /**
+   * Processes every item due at or before `upTo`, including items that processing creates. With
+   * `concurrency` above 1, that many transactions claim items side by side (SKIP LOCKED keeps them
+   * apart); items are then taken in due order but may finish out of it, so the test clock uses 1.
+   */
+  async runDue(upTo: Date, options: { concurrency?: number } = {}): Promise<{ processed: number; failed: number }> {
     const failedIds: string[] = [];
     const solo = new Set<string>();
     let processed = 0;
-    for (;;) {
-      const outcome = await this.processNext(upTo, failedIds, solo);
-      if (outcome === 'none') break;
-      processed += outcome.done;
-    }
+    const loop = async () => {
+      for (;;) {
+        const outcome = await this.processNext(upTo, failedIds, solo);
+        if (outcome === 'none') return;
+        processed += outcome.done;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, loop));
     return { processed, failed: failedIds.length };
   }
 

@@ -60,6 +60,7 @@ export const dueItems = pgTable(
   (t) => [
     uniqueIndex('due_items_kind_subject_due_key').on(t.kind, t.subjectId, t.dueAt),
     index('due_items_pending_idx').on(t.dueAt, t.id).where(sql`status = 'pending'`),
+    index('due_items_pending_kind_idx').on(t.kind, t.dueAt, t.id).where(sql`status = 'pending'`),
   ],
 );
 

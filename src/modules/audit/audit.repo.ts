@@ -1,4 +1,5 @@
 import { and, desc, eq } from 'drizzle-orm';
+import { bulkInsert } from '../../db/bulk.ts';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import { auditEvents } from '../../db/schema/index.ts';
@@ -42,11 +43,42 @@ export async function recordAudit(executor: Executor, now: Date, entry: AuditEnt
   await executor.insert(auditEvents).values(toRow(now, entry));
 }
 
-/** Writes many audit events in the caller's transaction (one statement per thousand). */
+/** Writes many audit events in the caller's transaction. */
 export async function recordAudits(executor: Executor, now: Date, entries: readonly AuditEntry[]): Promise<void> {
-  for (let start = 0; start < entries.length; start += 1000) {
-    await executor.insert(auditEvents).values(entries.slice(start, start + 1000).map((entry) => toRow(now, entry)));
-  }
+  if (entries.length === 0) return;
+  await bulkInsert(
+    executor,
+    'audit_events',
+    [
+      ['id', 'text'],
+      ['org_id', 'text'],
+      ['actor_type', 'text'],
+      ['actor_id', 'text'],
+      ['action', 'text'],
+      ['target_type', 'text'],
+      ['target_id', 'text'],
+      ['before', 'jsonb'],
+      ['after', 'jsonb'],
+      ['reason', 'text'],
+      ['created_at', 'timestamptz'],
+    ],
+    entries.map((entry) => {
+      const row = toRow(now, entry);
+      return {
+        id: row.id,
+        org_id: row.orgId,
+        actor_type: row.actorType,
+        actor_id: row.actorId,
+        action: row.action,
+        target_type: row.targetType,
+        target_id: row.targetId,
+        before: row.before,
+        after: row.after,
+        reason: row.reason,
+        created_at: row.createdAt,
+      };
+    }),
+  );
 }
 
 export type AuditRow = typeof auditEvents.$inferSelect;

@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { bulkInsert } from '../../db/bulk.ts';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import {
@@ -83,39 +84,76 @@ export type NewInvoice = Omit<typeof invoices.$inferInsert, 'number' | 'total'> 
 };
 
 /**
- * Inserts invoices with their lines (one statement per five hundred); numbers come from one
- * sequence, so they never repeat.
+ * Inserts invoices with their lines, each kind in one statement; numbers come from one sequence, so
+ * they never repeat.
  */
 export async function insertInvoices(executor: Executor, values: readonly NewInvoice[]): Promise<InvoiceRow[]> {
-  const inserted: InvoiceRow[] = [];
-  for (let start = 0; start < values.length; start += 500) {
-    const chunk = values.slice(start, start + 500);
-    inserted.push(
-      ...(await executor
-        .insert(invoices)
-        .values(
-          chunk.map(({ lines, ...invoice }) => ({
-            ...invoice,
-            total: lines.reduce((sum, line) => sum + line.amount, 0n),
-            number: sql`'TL-' || lpad(nextval('invoice_numbers')::text, 6, '0')`,
-          })),
-        )
-        .returning()),
-    );
-    await executor.insert(invoiceLines).values(
-      chunk.flatMap((invoice) =>
-        invoice.lines.map((line, position) => ({
-          invoiceId: invoice.id,
-          position,
-          kind: line.kind,
-          description: line.description,
-          quantity: line.quantity,
-          amount: line.amount,
-        })),
-      ),
-    );
-  }
-  return inserted;
+  if (values.length === 0) return [];
+  const ids = values.map((invoice) => invoice.id);
+  await bulkInsert(
+    executor,
+    'invoices',
+    [
+      ['id', 'text'],
+      ['number', null, sql`'TL-' || lpad(nextval('invoice_numbers')::text, 6, '0')`],
+      ['org_id', 'text'],
+      ['subscription_id', 'text'],
+      ['kind', 'text'],
+      ['period_index', 'int'],
+      ['status', 'text'],
+      ['currency', 'text'],
+      ['period_start', 'timestamptz'],
+      ['period_end', 'timestamptz'],
+      ['calculated_at', 'timestamptz'],
+      ['billing_at', 'timestamptz'],
+      ['due_at', 'timestamptz'],
+      ['total', 'bigint'],
+      ['collection', 'text'],
+      ['created_at', 'timestamptz'],
+    ],
+    values.map((invoice) => ({
+      id: invoice.id,
+      org_id: invoice.orgId,
+      subscription_id: invoice.subscriptionId,
+      kind: invoice.kind,
+      period_index: invoice.periodIndex,
+      status: invoice.status,
+      currency: invoice.currency,
+      period_start: invoice.periodStart,
+      period_end: invoice.periodEnd,
+      calculated_at: invoice.calculatedAt,
+      billing_at: invoice.billingAt,
+      due_at: invoice.dueAt,
+      total: invoice.lines.reduce((sum, line) => sum + line.amount, 0n),
+      collection: invoice.collection,
+      created_at: invoice.createdAt,
+    })),
+  );
+  await bulkInsert(
+    executor,
+    'invoice_lines',
+    [
+      ['invoice_id', 'text'],
+      ['position', 'int'],
+      ['kind', 'text'],
+      ['description', 'text'],
+      ['quantity', 'bigint'],
+      ['amount', 'bigint'],
+    ],
+    values.flatMap((invoice) =>
+      invoice.lines.map((line, position) => ({
+        invoice_id: invoice.id,
+        position,
+        kind: line.kind,
+        description: line.description,
+        quantity: line.quantity,
+        amount: line.amount,
+      })),
+    ),
+  );
+  const rows = await executor.select().from(invoices).where(inArray(invoices.id, ids));
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id) as InvoiceRow);
 }
 
 /** Inserts one invoice with its lines. */
@@ -195,11 +233,33 @@ export async function insertPaymentAttempts(
   executor: Executor,
   values: ReadonlyArray<Omit<typeof paymentAttempts.$inferInsert, 'id'>>,
 ) {
-  for (let start = 0; start < values.length; start += 1000) {
-    await executor
-      .insert(paymentAttempts)
-      .values(values.slice(start, start + 1000).map((value) => ({ id: newId('pay'), ...value })));
-  }
+  if (values.length === 0) return;
+  await bulkInsert(
+    executor,
+    'payment_attempts',
+    [
+      ['id', 'text'],
+      ['org_id', 'text'],
+      ['invoice_id', 'text'],
+      ['payment_method_id', 'text'],
+      ['amount', 'bigint'],
+      ['status', 'text'],
+      ['failure_code', 'text'],
+      ['provider_ref', 'text'],
+      ['attempted_at', 'timestamptz'],
+    ],
+    values.map((value) => ({
+      id: newId('pay'),
+      org_id: value.orgId,
+      invoice_id: value.invoiceId,
+      payment_method_id: value.paymentMethodId ?? null,
+      amount: value.amount,
+      status: value.status,
+      failure_code: value.failureCode ?? null,
+      provider_ref: value.providerRef ?? null,
+      attempted_at: value.attemptedAt,
+    })),
+  );
 }
 
 /** How many collection attempts each invoice has had. */

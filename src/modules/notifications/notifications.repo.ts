@@ -1,4 +1,5 @@
 import { and, desc, eq } from 'drizzle-orm';
+import { bulkInsert } from '../../db/bulk.ts';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import { outboxEmails } from '../../db/schema/index.ts';
@@ -29,11 +30,34 @@ export async function queueEmail(executor: Executor, now: Date, email: Email): P
   await executor.insert(outboxEmails).values(toRow(now, email));
 }
 
-/** Queues many emails in the caller's transaction (one statement per thousand). */
+/** Queues many emails in the caller's transaction. */
 export async function queueEmails(executor: Executor, now: Date, emails: readonly Email[]): Promise<void> {
-  for (let start = 0; start < emails.length; start += 1000) {
-    await executor.insert(outboxEmails).values(emails.slice(start, start + 1000).map((email) => toRow(now, email)));
-  }
+  if (emails.length === 0) return;
+  await bulkInsert(
+    executor,
+    'outbox_emails',
+    [
+      ['id', 'text'],
+      ['to', 'text'],
+      ['subject', 'text'],
+      ['kind', 'text'],
+      ['body', 'text'],
+      ['org_id', 'text'],
+      ['created_at', 'timestamptz'],
+    ],
+    emails.map((email) => {
+      const row = toRow(now, email);
+      return {
+        id: row.id,
+        to: row.to,
+        subject: row.subject,
+        kind: row.kind,
+        body: row.body,
+        org_id: row.orgId,
+        created_at: now,
+      };
+    }),
+  );
 }
 
 export type OutboxRow = typeof outboxEmails.$inferSelect;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inArray } from 'drizzle-orm';
+import { bulkInsert } from '../../db/bulk.ts';
 import { testProviderCharges } from '../../db/schema/index.ts';
 import type { ChargeResult, PaymentProvider } from './payments.ts';
 
@@ -69,18 +70,26 @@ export function createTestProvider(): PaymentProvider {
         );
       const known = new Map(existing.map((row) => [row.key, row.status]));
       const fresh = requests.filter((request) => !known.has(request.idempotencyKey));
-      for (let start = 0; start < fresh.length; start += 1000) {
-        await executor.insert(testProviderCharges).values(
-          fresh.slice(start, start + 1000).map((request) => ({
-            idempotencyKey: request.idempotencyKey,
-            cardRef: request.providerRef,
-            amount: request.amount,
-            currency: request.currency,
-            status: request.providerRef.startsWith('testcard_fails') ? 'failed' : 'succeeded',
-            createdAt: request.now,
-          })),
-        );
-      }
+      await bulkInsert(
+        executor,
+        'test_provider_charges',
+        [
+          ['idempotency_key', 'text'],
+          ['card_ref', 'text'],
+          ['amount', 'bigint'],
+          ['currency', 'text'],
+          ['status', 'text'],
+          ['created_at', 'timestamptz'],
+        ],
+        fresh.map((request) => ({
+          idempotency_key: request.idempotencyKey,
+          card_ref: request.providerRef,
+          amount: request.amount,
+          currency: request.currency,
+          status: request.providerRef.startsWith('testcard_fails') ? 'failed' : 'succeeded',
+          created_at: request.now,
+        })),
+      );
       return requests.map((request): ChargeResult => {
         const status =
           known.get(request.idempotencyKey) ??

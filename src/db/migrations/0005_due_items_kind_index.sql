@@ -1,0 +1,1 @@
+CREATE INDEX "due_items_pending_kind_idx" ON "due_items" USING btree ("kind","due_at","id") WHERE status = 'pending';
