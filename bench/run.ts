@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { benchBilling } from './billing.ts';
 import { freshDatabase, machine, startServer } from './harness.ts';
 import { benchIngest } from './ingest.ts';
 
@@ -20,18 +21,27 @@ const results: Record<string, unknown> = {
 };
 
 for (const kind of kinds) {
+  const figures: Record<string, unknown> = { database: kind === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL server' };
+  results[kind] = figures;
   const database = await freshDatabase(kind);
   const server = await startServer(database.env);
   try {
     console.log(`== ${kind}: usage ingestion`);
-    const ingest = await benchIngest(server, {
-      reports: quick ? 200 : kind === 'postgres' ? 4000 : 2000,
-      concurrency: 16,
-    });
-    results[kind] = { database: kind === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL server', ...ingest };
+    Object.assign(
+      figures,
+      await benchIngest(server, { reports: quick ? 200 : kind === 'postgres' ? 4000 : 2000, concurrency: 16 }),
+    );
   } finally {
     await server.stop();
     await database.drop();
+  }
+  const billingDatabase = await freshDatabase(kind);
+  try {
+    const n = quick ? 2000 : kind === 'postgres' ? 100_000 : 10_000;
+    console.log(`== ${kind}: billing run of ${n} subscriptions`);
+    Object.assign(figures, await benchBilling(billingDatabase.env, n));
+  } finally {
+    await billingDatabase.drop();
   }
 }
 
