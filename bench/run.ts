@@ -21,7 +21,9 @@ const results: Record<string, unknown> = {
 };
 
 for (const kind of kinds) {
-  const figures: Record<string, unknown> = { database: kind === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL server' };
+  const figures: Record<string, unknown> = {
+    database: kind === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL server',
+  };
   results[kind] = figures;
   const database = await freshDatabase(kind);
   const server = await startServer(database.env);
