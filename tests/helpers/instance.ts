@@ -112,3 +112,37 @@ export async function logInAdmin(instance: TestInstance) {
   if (response.status !== 200) throw new Error(`admin login failed: ${response.status}`);
   return response.cookie as string;
 }
+
+export type Owner = Awaited<ReturnType<typeof signUpOwner>>;
+export interface Person {
+  email: string;
+  userId: string;
+  cookie: string;
+}
+
+/**
+ * A new person joins the org with roles, as a person would: the owner invites them, the token comes
+ * from the emailed invitation (read through the staff outbox), and they accept it.
+ */
+export async function joinOrg(
+  instance: TestInstance,
+  org: { orgId: string; cookie: string },
+  roles: string[],
+  staffCookie: string,
+): Promise<Person> {
+  const email = `member-${randomBytes(4).toString('hex')}@example.com`;
+  const invited = await instance.call('POST', `/v1/orgs/${org.orgId}/invitations`, {
+    cookie: org.cookie,
+    body: { email, roles },
+  });
+  if (invited.status !== 201) throw new Error(`invitation failed: ${invited.status} ${JSON.stringify(invited.body)}`);
+  const outbox = await instance.call('GET', `/v1/admin/outbox?to=${encodeURIComponent(email)}`, {
+    cookie: staffCookie,
+  });
+  const token = /token=(\S+)/.exec(outbox.body.data[0].body)?.[1];
+  const accepted = await instance.call('POST', '/v1/invitations/accept', {
+    body: { token, password: 'member-password-1', full_name: `Member ${email}` },
+  });
+  if (accepted.status !== 200) throw new Error(`accepting failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+  return { email, userId: accepted.body.user.id, cookie: accepted.cookie as string };
+}

@@ -1,13 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestInstance, logInAdmin, signUpOwner, type TestInstance } from '../helpers/instance.ts';
+import {
+  createTestInstance,
+  joinOrg,
+  logInAdmin,
+  type Owner,
+  type Person,
+  signUpOwner,
+  type TestInstance,
+} from '../helpers/instance.ts';
 
-type Owner = Awaited<ReturnType<typeof signUpOwner>>;
-interface Person {
-  email: string;
-  userId: string;
-  cookie: string;
-}
 interface Registered {
   id: string;
   token: string;
@@ -24,21 +25,8 @@ let plain: Person;
 let other: Owner;
 let otherMember: Person;
 
-/** Invites a new person into the org with roles and accepts through the emailed token. */
 async function join(org: Owner, roles: string[]): Promise<Person> {
-  const email = `member-${randomBytes(4).toString('hex')}@example.com`;
-  const invited = await t.call('POST', `/v1/orgs/${org.orgId}/invitations`, {
-    cookie: org.cookie,
-    body: { email, roles },
-  });
-  expect(invited.status).toBe(201);
-  const outbox = await t.call('GET', `/v1/admin/outbox?to=${encodeURIComponent(email)}`, { cookie: staff });
-  const token = /token=(\S+)/.exec(outbox.body.data[0].body)?.[1];
-  const accepted = await t.call('POST', '/v1/invitations/accept', {
-    body: { token, password: 'member-password-1', full_name: `Member ${email}` },
-  });
-  expect(accepted.status).toBe(200);
-  return { email, userId: accepted.body.user.id, cookie: accepted.cookie as string };
+  return joinOrg(t, org, roles, staff);
 }
 
 async function register(org: { orgId: string }, cookie: string, name = 'edge-1'): Promise<Registered> {

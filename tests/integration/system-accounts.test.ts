@@ -1,8 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestInstance, logInAdmin, signUpOwner, type TestInstance } from '../helpers/instance.ts';
-
-type Owner = Awaited<ReturnType<typeof signUpOwner>>;
+import {
+  createTestInstance,
+  joinOrg,
+  logInAdmin,
+  type Owner,
+  type Person,
+  signUpOwner,
+  type TestInstance,
+} from '../helpers/instance.ts';
 
 let t: TestInstance;
 let staff: string;
@@ -11,16 +16,8 @@ let other: Owner;
 let reader: { userId: string; cookie: string };
 let member: { userId: string; cookie: string };
 
-async function join(org: Owner, roles: string[]) {
-  const email = `member-${randomBytes(4).toString('hex')}@example.com`;
-  await t.call('POST', `/v1/orgs/${org.orgId}/invitations`, { cookie: org.cookie, body: { email, roles } });
-  const outbox = await t.call('GET', `/v1/admin/outbox?to=${encodeURIComponent(email)}`, { cookie: staff });
-  const token = /token=(\S+)/.exec(outbox.body.data[0].body)?.[1];
-  const accepted = await t.call('POST', '/v1/invitations/accept', {
-    body: { token, password: 'member-password-1', full_name: 'Member' },
-  });
-  expect(accepted.status).toBe(200);
-  return { userId: accepted.body.user.id as string, cookie: accepted.cookie as string };
+async function join(org: Owner, roles: string[]): Promise<Person> {
+  return joinOrg(t, org, roles, staff);
 }
 
 async function createAccount(org: Owner, name: string, roles: string[]) {
