@@ -84,7 +84,10 @@ export async function addPaymentMethod(
     for (const invoice of await listPastDueInvoices(tx, org.id)) {
       if (invoice.collection !== 'charge_automatically') continue;
       await setSubscriptionPaymentMethod(tx, invoice.subscriptionId, method.id);
-      collected.push((await collectInvoiceIn(tx, payments, invoice, now, { retries: true })).invoice);
+      // An extra attempt: a failing new card leaves the scheduled retries as they were.
+      collected.push(
+        (await collectInvoiceIn(tx, payments, invoice, now, { retries: true, extraAttempt: true })).invoice,
+      );
     }
     return { method, collected };
   });

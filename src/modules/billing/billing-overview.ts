@@ -25,17 +25,33 @@ export async function billingOverview(executor: Executor, orgId: string, now: Da
       upcoming = {
         calculation_at: current.calculationAt.toISOString(),
         billing_at: current.end.toISOString(),
-        estimate: { lines: lines.map(presentLine), total: toJsonAmount(calculated.total), final: true },
+        estimate: {
+          currency: calculated.currency,
+          lines: lines.map(presentLine),
+          total: toJsonAmount(calculated.total),
+          final: true,
+        },
         invoice: presentInvoice(calculated, lines),
       };
     } else {
       const period = current.calculationAt > now ? current : periodAt(subscription.startedAt, current.end);
-      const requests = await unbilledRequests(executor, { orgId, subscriptionId: subscription.id, before: now });
+      // Everything accepted so far that this invoice will bill: events up to its calculation instant,
+      // including those at this very instant (the test clock stands still) and ones reported ahead.
+      const requests = await unbilledRequests(executor, {
+        orgId,
+        subscriptionId: subscription.id,
+        before: period.calculationAt,
+      });
       const lines = cycleLines(planName(subscription.plan), termsFromJson(subscription.terms), requests);
       upcoming = {
         calculation_at: period.calculationAt.toISOString(),
         billing_at: period.end.toISOString(),
-        estimate: { lines: lines.map(presentLine), total: toJsonAmount(total(lines)), final: false },
+        estimate: {
+          currency: subscription.currency,
+          lines: lines.map(presentLine),
+          total: toJsonAmount(total(lines)),
+          final: false,
+        },
         invoice: null,
       };
     }

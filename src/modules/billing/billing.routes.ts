@@ -169,6 +169,10 @@ export function billingRoutes(deps: Deps) {
         if ((subscription?.plan ?? 'free') === plan)
           throw fail.conflict('same_plan', `This organization is already on ${plan}.`);
         if (plan === 'plus') {
+          // As the upgrade itself answers: an Enterprise org cannot switch to Plus self-serve.
+          if (subscription) {
+            throw fail.conflict('already_subscribed', `This organization is already on the ${subscription.plan} plan.`);
+          }
           const first = period(now, 1);
           return {
             invoice: null,

@@ -91,16 +91,18 @@ export async function calculateDueInvoices(tx: Transaction, items: DueItem[], no
     const org = orgById.get(invoice.orgId) as { name: string };
     const amount = formatMoney(invoice.total, invoice.currency);
     const when = invoice.billingAt.toISOString().slice(0, 10);
-    const how =
-      invoice.collection === 'send_invoice'
-        ? `It is payable by bank transfer by ${invoice.dueAt.toISOString().slice(0, 10)}.`
-        : `It will be charged to your payment method on ${when}.`;
+    const byTransfer = invoice.collection === 'send_invoice';
+    const dueOn = invoice.dueAt.toISOString().slice(0, 10);
+    const how = byTransfer
+      ? `It is payable by bank transfer by ${dueOn}.`
+      : `It will be charged to your payment method on ${when}.`;
     for (const to of admins.get(invoice.orgId) ?? []) {
       emails.push({
         to,
         orgId: invoice.orgId,
         kind: 'invoice_upcoming',
-        subject: `Your Tierline invoice ${invoice.number}: ${amount}, charged on ${when}`,
+        // Net terms are paid by transfer: no card is charged, the date that matters is the due date.
+        subject: `Your Tierline invoice ${invoice.number}: ${amount}, ${byTransfer ? `due on ${dueOn}` : `charged on ${when}`}`,
         body: `Invoice ${invoice.number} for ${org.name} covers ${invoice.periodStart.toISOString()} to ${invoice.periodEnd.toISOString()}.\nTotal: ${amount}. ${how}`,
       });
     }

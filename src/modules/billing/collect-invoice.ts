@@ -21,19 +21,26 @@ export const INVOICE_RETRY = 'invoice_retry';
 
 export type CollectionOutcome = 'paid' | 'past_due' | 'uncollectible';
 
+/** retries: a failure is retried on schedule (else given up); extraAttempt: an attempt off the schedule. */
+export interface CollectionOptions {
+  retries: boolean;
+  extraAttempt?: boolean;
+}
+
 /**
  * Charges open or past-due invoices to their subscriptions' payment methods, in the caller's
  * transaction (invoice rows locked). Each charge's idempotency key is the invoice and attempt number,
  * so a re-run after a crash finds the same charge instead of making another. With retries, a failure
  * is retried 1, 3 and 7 days after the billing date and then given up (uncollectible); without, it is
- * given up at once.
+ * given up at once. An extra attempt (a new card, spec 5) is outside that schedule: its failure leaves
+ * the invoice past due with its retries still due, so it neither uses up a retry nor gives up.
  */
 export async function collectInvoicesIn(
   tx: Executor,
   payments: PaymentProvider,
   invoices: readonly InvoiceRow[],
   now: Date,
-  options: { retries: boolean },
+  options: CollectionOptions,
 ): Promise<Array<{ invoice: InvoiceRow; outcome: CollectionOutcome }>> {
   if (invoices.length === 0) return [];
   const subscriptions = await findSubscriptions(
@@ -93,6 +100,9 @@ export async function collectInvoicesIn(
     if (succeeded) {
       outcome = 'paid';
       updated = { ...invoice, status: 'paid', paidAt: now };
+    } else if (options.extraAttempt) {
+      outcome = 'past_due';
+      updated = { ...invoice, status: 'past_due' };
     } else {
       const failedAttempts = invoice.failedAttempts + 1;
       const retryAt = options.retries ? nextRetryAt(invoice.billingAt, failedAttempts) : null;
@@ -132,7 +142,7 @@ export async function collectInvoiceIn(
   payments: PaymentProvider,
   invoice: InvoiceRow,
   now: Date,
-  options: { retries: boolean },
+  options: CollectionOptions,
 ) {
   const [result] = await collectInvoicesIn(tx, payments, [invoice], now, options);
   return result;

@@ -14,6 +14,7 @@ import {
   type InvoiceRow,
   insertInvoice,
   linesOf,
+  lockInvoice,
   markSubscriptionEnded,
   type SubscriptionRow,
   updateInvoice,
@@ -80,6 +81,13 @@ export async function endSubscriptionIn(
   },
 ) {
   const { subscription, at } = input;
+  // First wait for due work of this subscription that is in flight, holding no lock it needs: a
+  // calculation holds its due item, so cancelling it waits for (or stops) it and the invoice it
+  // writes is then seen; a collection holds the open invoice, so locking it waits for the charge,
+  // and a paid invoice is then not voided. Only then is the final invoice planned.
+  await cancelDue(tx, INVOICE_CALCULATION, subscription.id, at);
+  const open = await findOpenCycleInvoice(tx, subscription.id, periodAt(subscription.startedAt, at).index);
+  if (open) await lockInvoice(tx, open.id);
   const plan = await planFinalInvoice(tx, subscription, at);
   if (plan.voids) {
     await releaseBilledRequests(tx, { orgId: subscription.orgId, invoiceId: plan.voids.id });
@@ -123,6 +131,7 @@ export async function endSubscriptionIn(
     lines: finalLines(planName(subscription.plan), terms, plan.current, at, billed),
   });
   await setBillingWindow(tx, subscription.orgId, null);
+  // Again: a calculation that was in flight scheduled the next one.
   await cancelDue(tx, INVOICE_CALCULATION, subscription.id, at);
   const ended = await markSubscriptionEnded(tx, subscription.id, at, input.reason);
   await setOrgPlan(tx, subscription.orgId, 'free');

@@ -181,7 +181,12 @@ export async function releaseBilledRequests(executor: Executor, values: { orgId:
   `);
 }
 
-/** Opens (or, with null, closes) the org's billing window; waits for reports in flight. */
+/**
+ * Opens (or, with null, closes) the org's billing window; waits for reports in flight. Opening it at S
+ * also makes billable to the new subscription the unbilled requests already accepted with an event
+ * minute from S on (reported ahead, up to 5 minutes, before the change): spec 3 bills every request
+ * with event time in [S, C_k), whenever it arrived before the subscription ended.
+ */
 export async function setBillingWindow(executor: Executor, orgId: string, window: OpenWindow | null): Promise<void> {
   await executor
     .insert(usageState)
@@ -190,6 +195,22 @@ export async function setBillingWindow(executor: Executor, orgId: string, window
       target: usageState.orgId,
       set: { subscriptionId: window?.subscriptionId ?? '', windowStartedAt: window?.startedAt ?? null },
     });
+  if (!window) return;
+  // Rows of Free ('') or of an ended subscription merge into the new one's, one row per minute and service.
+  await executor.execute(sql`
+    with moved as (
+      delete from usage_minutes
+      where org_id = ${orgId} and invoice_id = '' and subscription_id <> ${window.subscriptionId}
+        and minute >= ${window.startedAt.toISOString()}::timestamptz
+      returning minute, service, requests, latest_at
+    )
+    insert into usage_minutes (org_id, minute, service, subscription_id, invoice_id, requests, latest_at)
+    select ${orgId}, minute, service, ${window.subscriptionId}, '', sum(requests)::bigint, max(latest_at)
+    from moved group by minute, service
+    on conflict (org_id, minute, service, subscription_id, invoice_id) do update
+      set requests = usage_minutes.requests + excluded.requests,
+          latest_at = greatest(usage_minutes.latest_at, excluded.latest_at)
+  `);
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Usage rules: report validation, minute aggregation, chart series. Pure. */
-import { parseInstant } from '../../kernel/calendar.ts';
+import { billingDate, calculationInstant, parseInstant, periodIndexAt } from '../../kernel/calendar.ts';
 
 export const MAX_AGE_MS = 35 * 86_400_000;
 export const MAX_AHEAD_MS = 5 * 60_000;
@@ -13,6 +13,7 @@ export interface UsageRecord {
 
 /** Requests of one org aggregated by minute of event time and service. */
 export interface MinuteBucket {
+  /** The UTC minute, or a calculation instant inside it from which the rest of the minute counts. */
   minute: Date;
   service: string;
   /** The subscription the requests are billable to, '' when none. */
@@ -67,9 +68,27 @@ function instantMs(text: string, minutes: Map<string, number>): number | undefin
 }
 
 /**
+ * The open window's calculation instants C_k = B_k − 72 h (spec 3) in [oldest, newest] that fall inside
+ * a minute rather than on its start. Invoice k bills buckets that start before C_k, so billable
+ * buckets are split there: requests from C_k on go on the next invoice even within that minute.
+ */
+function calculationCuts(window: OpenWindow | null, oldest: number, newest: number): number[] {
+  if (!window || window.startedAt.getTime() % MINUTE_MS === 0) return []; // every C_k on a whole minute
+  const from = Math.max(oldest, window.startedAt.getTime());
+  const cuts: number[] = [];
+  // C_j < B_(k−1) ≤ from for every j < k, the period index of `from`.
+  for (let k = periodIndexAt(window.startedAt, new Date(from)); ; k++) {
+    const cut = calculationInstant(billingDate(window.startedAt, k)).getTime();
+    if (cut > newest) break;
+    if (cut >= from) cuts.push(cut);
+  }
+  return cuts;
+}
+
+/**
  * Checks every record of a report against the window [now − 35 days, now + 5 minutes] and sums it
  * into minute buckets, each record marked billable when its event time is inside the open billing
- * window. Any bad record refuses the whole report.
+ * window, billable buckets split at calculation instants. Any bad record refuses the whole report.
  */
 export function aggregateReport(
   records: readonly UsageRecord[],
@@ -79,6 +98,7 @@ export function aggregateReport(
   const oldest = now.getTime() - MAX_AGE_MS;
   const newest = now.getTime() + MAX_AHEAD_MS;
   const windowStart = window ? window.startedAt.getTime() : Number.POSITIVE_INFINITY;
+  const cuts = calculationCuts(window, oldest, newest);
   const minutes = new Map<string, number>();
   // Sums stay plain numbers: at most 10,000 records of at most 10^9 requests is far below 2^53.
   const sums = new Map<
@@ -104,9 +124,10 @@ export function aggregateReport(
         message: 'Usage timestamps must be at most 35 days old and at most 5 minutes ahead. Nothing was counted.',
       };
     }
-    const minute = at - (((at % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+    let minute = at - (((at % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
     const service = record.service ?? '';
     const subscriptionId = at >= windowStart ? (window as OpenWindow).subscriptionId : '';
+    if (subscriptionId) for (const cut of cuts) if (cut > minute && cut <= at) minute = cut;
     const key = `${minute}|${service}|${subscriptionId}`;
     const bucket = sums.get(key);
     if (bucket) {
