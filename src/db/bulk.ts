@@ -13,7 +13,8 @@ function jsonValue(value: unknown): unknown {
 /**
  * Inserts many rows in one statement per ten thousand, sent as a single JSON parameter and expanded
  * by jsonb_to_recordset: much cheaper for PostgreSQL to parse than thousands of bound parameters.
- * Rows are keyed by column name; `suffix` may add an ON CONFLICT clause or RETURNING.
+ * Rows are keyed by column name; `suffix` may add an ON CONFLICT clause or RETURNING, whose rows are
+ * returned.
  */
 export async function bulkInsert(
   executor: Executor,
@@ -21,7 +22,8 @@ export async function bulkInsert(
   columns: readonly BulkColumn[],
   rows: ReadonlyArray<Record<string, unknown>>,
   suffix: SQL = sql``,
-): Promise<void> {
+): Promise<Array<Record<string, unknown>>> {
+  const returned: Array<Record<string, unknown>> = [];
   const typed = columns.filter((column): column is [string, string] => column[1] !== null);
   const recordType = sql.raw(typed.map(([name, type]) => `"${name}" ${type}`).join(', '));
   const targetColumns = sql.raw(columns.map(([name]) => `"${name}"`).join(', '));
@@ -35,9 +37,11 @@ export async function bulkInsert(
       for (const [name] of typed) out[name] = jsonValue(row[name]);
       return out;
     });
-    await executor.execute(sql`
+    const result = await executor.execute(sql`
       insert into ${sql.identifier(table)} (${targetColumns})
       select ${selected} from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) as t(${recordType})
       ${suffix}`);
+    returned.push(...((result as unknown as { rows?: Array<Record<string, unknown>> }).rows ?? []));
   }
+  return returned;
 }

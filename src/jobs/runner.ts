@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, notInArray, sql } from 'drizzle-orm';
 import { bulkInsert } from '../db/bulk.ts';
 import type { Database, Executor, Transaction } from '../db/client.ts';
 import { dueItems, testClock } from '../db/schema/index.ts';
@@ -76,6 +76,10 @@ export async function cancelDue(executor: Executor, kind: string, subjectId: str
 
 const MAX_ATTEMPTS = 5;
 
+interface Pass {
+  cursor: { dueAt: Date; id: string } | null;
+}
+
 /**
  * Processes due items in due-time order, each in its own transaction together with its done mark,
  * so a crash between two items loses and repeats nothing. Rows are claimed with SKIP LOCKED:
@@ -114,10 +118,18 @@ export class DueWorkRunner {
   async runDue(upTo: Date, options: { concurrency?: number } = {}): Promise<{ processed: number; failed: number }> {
     const failedIds: string[] = [];
     const solo = new Set<string>();
+    // Where claiming resumes: past the items this pass already took, so a long pass does not step
+    // over every finished row again on each claim. When nothing is left past it, one claim from the
+    // start makes sure nothing behind it (a batch taken apart, work scheduled earlier) was left.
+    const pass: Pass = { cursor: null };
     let processed = 0;
     const loop = async () => {
       for (;;) {
-        const outcome = await this.processNext(upTo, failedIds, solo);
+        let outcome = await this.processNext(upTo, failedIds, solo, pass);
+        if (outcome === 'none' && pass.cursor) {
+          pass.cursor = null;
+          outcome = await this.processNext(upTo, failedIds, solo, pass);
+        }
         if (outcome === 'none') return;
         processed += outcome.done;
       }
@@ -137,7 +149,12 @@ export class DueWorkRunner {
     return row?.dueAt;
   }
 
-  private async processNext(upTo: Date, failedIds: string[], solo: Set<string>): Promise<'none' | { done: number }> {
+  private async processNext(
+    upTo: Date,
+    failedIds: string[],
+    solo: Set<string>,
+    pass: Pass,
+  ): Promise<'none' | { done: number }> {
     let claimed: DueItem | undefined;
     let batch: DueItem[] = [];
     try {
@@ -150,6 +167,9 @@ export class DueWorkRunner {
               eq(dueItems.status, 'pending'),
               lte(dueItems.dueAt, upTo),
               failedIds.length ? notInArray(dueItems.id, failedIds) : undefined,
+              pass.cursor
+                ? sql`(${dueItems.dueAt}, ${dueItems.id}) > (${pass.cursor.dueAt.toISOString()}::timestamptz, ${pass.cursor.id})`
+                : undefined,
             ),
           )
           .orderBy(asc(dueItems.dueAt), asc(dueItems.id))
@@ -160,7 +180,7 @@ export class DueWorkRunner {
         batch = [item];
         const batchHandler = this.batchHandlers.get(item.kind);
         if (batchHandler && !solo.has(item.id) && batchHandler.size > 1) {
-          const excluded = [...failedIds, ...solo, item.id];
+          const excluded = [...failedIds, ...solo];
           const more = await tx
             .select()
             .from(dueItems)
@@ -169,13 +189,22 @@ export class DueWorkRunner {
                 eq(dueItems.status, 'pending'),
                 eq(dueItems.kind, item.kind),
                 eq(dueItems.dueAt, item.dueAt),
-                notInArray(dueItems.id, excluded),
+                gt(dueItems.id, item.id),
+                excluded.length ? notInArray(dueItems.id, excluded) : undefined,
               ),
             )
             .orderBy(asc(dueItems.id))
             .limit(batchHandler.size - 1)
             .for('update', { skipLocked: true });
           batch.push(...more);
+        }
+        const last = batch[batch.length - 1];
+        if (
+          !pass.cursor ||
+          last.dueAt > pass.cursor.dueAt ||
+          (+last.dueAt === +pass.cursor.dueAt && last.id > pass.cursor.id)
+        ) {
+          pass.cursor = { dueAt: last.dueAt, id: last.id };
         }
         const handler = this.handlers.get(item.kind);
         if (!handler) throw new Error(`no handler for due work of kind ${item.kind}`);

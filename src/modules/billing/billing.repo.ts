@@ -89,8 +89,7 @@ export type NewInvoice = Omit<typeof invoices.$inferInsert, 'number' | 'total'> 
  */
 export async function insertInvoices(executor: Executor, values: readonly NewInvoice[]): Promise<InvoiceRow[]> {
   if (values.length === 0) return [];
-  const ids = values.map((invoice) => invoice.id);
-  await bulkInsert(
+  const numbered = await bulkInsert(
     executor,
     'invoices',
     [
@@ -128,6 +127,7 @@ export async function insertInvoices(executor: Executor, values: readonly NewInv
       collection: invoice.collection,
       created_at: invoice.createdAt,
     })),
+    sql`returning id, number`,
   );
   await bulkInsert(
     executor,
@@ -151,9 +151,15 @@ export async function insertInvoices(executor: Executor, values: readonly NewInv
       })),
     ),
   );
-  const rows = await executor.select().from(invoices).where(inArray(invoices.id, ids));
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => byId.get(id) as InvoiceRow);
+  const numberOf = new Map(numbered.map((row) => [row.id as string, row.number as string]));
+  return values.map(({ lines, ...invoice }) => ({
+    ...invoice,
+    number: numberOf.get(invoice.id) as string,
+    total: lines.reduce((sum, line) => sum + line.amount, 0n),
+    paidAt: invoice.paidAt ?? null,
+    failedAttempts: invoice.failedAttempts ?? 0,
+    voidedAt: invoice.voidedAt ?? null,
+  }));
 }
 
 /** Inserts one invoice with its lines. */
