@@ -290,6 +290,14 @@ export async function findPaymentMethods(executor: Executor, ids: readonly strin
     .where(inArray(paymentMethods.id, [...ids]));
 }
 
+export async function findInvoicesByIds(executor: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return executor
+    .select()
+    .from(invoices)
+    .where(inArray(invoices.id, [...ids]));
+}
+
 /** Locks many invoices for the rest of the transaction. */
 export async function lockInvoices(executor: Executor, ids: readonly string[]) {
   if (ids.length === 0) return [];

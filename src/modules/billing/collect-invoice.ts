@@ -4,9 +4,11 @@ import { orgs } from '../../db/schema/index.ts';
 import type { DueItem } from '../../jobs/runner.ts';
 import { scheduleDueMany } from '../../jobs/runner.ts';
 import { type AuditEntry, recordAudits } from '../audit/index.ts';
+import { lockOrgs } from '../organizations/index.ts';
 import type { ChargeRequest, PaymentProvider } from '../payments/index.ts';
 import {
   countPaymentAttempts,
+  findInvoicesByIds,
   findPaymentMethods,
   findSubscriptions,
   type InvoiceRow,
@@ -158,10 +160,12 @@ export function collectDueInvoices(
   onGivenUp: (tx: Transaction, invoice: InvoiceRow, now: Date) => Promise<void>,
 ) {
   return async (tx: Transaction, items: DueItem[], now: Date) => {
-    const locked = await lockInvoices(
-      tx,
-      items.map((item) => item.subjectId),
-    );
+    const ids = items.map((item) => item.subjectId);
+    // A retry can race a new card, which collects past-due invoices under the org's lock: take the
+    // orgs of past-due invoices first, in one order, as adding a card does, then the invoices.
+    const retried = (await findInvoicesByIds(tx, ids)).filter((invoice) => invoice.status === 'past_due');
+    if (retried.length > 0) await lockOrgs(tx, [...new Set(retried.map((invoice) => invoice.orgId))]);
+    const locked = await lockInvoices(tx, ids);
     const candidates = locked.filter(
       (invoice) =>
         (invoice.status === 'open' || invoice.status === 'past_due') && invoice.collection === 'charge_automatically',

@@ -4,6 +4,7 @@ export {
   getOrg,
   insertOrg,
   lockOrg,
+  lockOrgs,
   recordOrgLogin,
   searchOrgs,
   setOrgPlan,

@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import { controlPlanes, loginEvents, orgs } from '../../db/schema/index.ts';
@@ -22,6 +22,17 @@ export async function lockOrg(executor: Executor, orgId: string): Promise<OrgRec
   const [row] = await executor.select().from(orgs).where(eq(orgs.id, orgId)).for('update');
   if (!row) throw fail.notFound('organization');
   return row;
+}
+
+/** Locks many org rows, in id order so that two callers never wait on each other in a cycle. */
+export async function lockOrgs(executor: Executor, orgIds: readonly string[]) {
+  if (orgIds.length === 0) return [];
+  return executor
+    .select({ id: orgs.id })
+    .from(orgs)
+    .where(inArray(orgs.id, [...orgIds]))
+    .orderBy(orgs.id)
+    .for('update');
 }
 
 /** Inserts an org with its control plane. Roles are written by the identity module. */
