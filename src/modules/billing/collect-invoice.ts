@@ -163,7 +163,11 @@ export function collectDueInvoices(
     const ids = items.map((item) => item.subjectId);
     // A retry can race a new card, which collects past-due invoices under the org's lock: take the
     // orgs of past-due invoices first, in one order, as adding a card does, then the invoices.
-    const retried = (await findInvoicesByIds(tx, ids)).filter((invoice) => invoice.status === 'past_due');
+    // (First collections at B_k are of open invoices: only retries need it.)
+    const retried =
+      items[0]?.kind === INVOICE_RETRY
+        ? (await findInvoicesByIds(tx, ids)).filter((invoice) => invoice.status === 'past_due')
+        : [];
     if (retried.length > 0) await lockOrgs(tx, [...new Set(retried.map((invoice) => invoice.orgId))]);
     const locked = await lockInvoices(tx, ids);
     const candidates = locked.filter(
