@@ -3,7 +3,7 @@
  * the time to calculate them all (C_1) and to collect them all (B_1) through the due-work runner, next
  * to a baseline from the same run: inserting the same invoice rows with one INSERT … SELECT.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../src/config.ts';
 import { createTierline } from '../src/tierline.ts';
@@ -27,6 +27,8 @@ function peakRssMiB(): number {
 }
 
 export async function benchBilling(env: Record<string, string>, n: number): Promise<BillingResult> {
+  // Start the peak-memory count afresh (Linux): earlier benchmarks ran in this same process.
+  writeFileSync('/proc/self/clear_refs', '5');
   const tierline = await createTierline(loadConfig({ ...env, TIERLINE_LOG_LEVEL: 'warn' }));
   const db = tierline.deps.db;
   try {
