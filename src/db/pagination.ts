@@ -38,3 +38,36 @@ export function toPage<Row extends { createdAt: Date; id: string }, Out>(
   const last = pageRows[pageRows.length - 1];
   return { data: pageRows.map(present), next_cursor: hasMore && last ? encodeCursor(last) : null };
 }
+
+/**
+ * Pages a short list already loaded (an org's members, teams, runtimes…) with the same cursor as the
+ * database lists, newest first. Without `limit` or `cursor` the whole list is one page, in its own order.
+ */
+export function pageInMemory<Row, Out>(
+  rows: readonly Row[],
+  keyOf: (row: Row) => { createdAt: Date; id: string },
+  query: { limit?: number; cursor?: string },
+  present: (row: Row) => Out,
+): { data: Out[]; next_cursor: string | null } {
+  if (query.limit === undefined && query.cursor === undefined) {
+    return { data: rows.map(present), next_cursor: null };
+  }
+  const keyed = rows
+    .map((row) => ({ row, key: keyOf(row) }))
+    .sort((a, b) => b.key.createdAt.getTime() - a.key.createdAt.getTime() || (a.key.id < b.key.id ? 1 : -1));
+  const cursor = decodeCursor(query.cursor);
+  const after = cursor
+    ? keyed.filter(
+        ({ key }) =>
+          key.createdAt < cursor.createdAt ||
+          (key.createdAt.getTime() === cursor.createdAt.getTime() && key.id < cursor.id),
+      )
+    : keyed;
+  const limit = query.limit ?? 20;
+  const page = after.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map((entry) => present(entry.row)),
+    next_cursor: after.length > limit && last ? encodeCursor(last.key) : null,
+  };
+}

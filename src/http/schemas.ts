@@ -42,3 +42,9 @@ export const AnyObject = Type.Object({}, { additionalProperties: true });
 export function errors(...statuses: number[]) {
   return Object.fromEntries(statuses.map((status) => [status, Type.Ref('Error')]));
 }
+
+/** The query of a short list: without limit or cursor the whole list comes in one page. */
+export const ShortListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Page size.' })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'The next_cursor of the previous page.' })),
+});

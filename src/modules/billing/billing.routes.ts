@@ -1,10 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { decodeCursor, toPage } from '../../db/pagination.ts';
+import { decodeCursor, pageInMemory, toPage } from '../../db/pagination.ts';
 import type { Deps } from '../../deps.ts';
 import { actorOf, requireOrgAccess, requireStaff } from '../../http/auth.ts';
-import { errors, ListQuery, OrgParams } from '../../http/schemas.ts';
+import { errors, ListQuery, OrgParams, ShortListQuery } from '../../http/schemas.ts';
 import { fail } from '../../kernel/errors.ts';
 import { getOrg } from '../organizations/index.ts';
 import { addPaymentMethod } from './add-payment-method.ts';
@@ -117,13 +117,22 @@ export function billingRoutes(deps: Deps) {
       },
     );
 
-    app.get('/orgs/:org_id/payment-methods', { schema: { tags: ['billing'], params: OrgParams } }, async (request) => {
-      requireOrgAccess(request, request.params.org_id, 'read_admin');
-      return {
-        data: (await listPaymentMethods(db, request.params.org_id)).map(presentPaymentMethod),
-        next_cursor: null,
-      };
-    });
+    app.get(
+      '/orgs/:org_id/payment-methods',
+      {
+        schema: {
+          tags: ['billing'],
+          params: OrgParams,
+          querystring: ShortListQuery,
+          response: errors(400, 401, 403, 404),
+        },
+      },
+      async (request) => {
+        requireOrgAccess(request, request.params.org_id, 'read_admin');
+        const methods = await listPaymentMethods(db, request.params.org_id);
+        return pageInMemory(methods, (method) => method, request.query, presentPaymentMethod);
+      },
+    );
 
     app.post(
       '/orgs/:org_id/subscription',

@@ -1,9 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { pageInMemory } from '../../db/pagination.ts';
 import type { Deps } from '../../deps.ts';
 import { clearSessionCookie, requireSession, setSessionCookie } from '../../http/auth.ts';
-import { Email, errors, Password } from '../../http/schemas.ts';
+import { Email, errors, Password, ShortListQuery } from '../../http/schemas.ts';
 import { fail } from '../../kernel/errors.ts';
 import { getOrg, presentOrg } from '../organizations/index.ts';
 import { createPersonalToken, presentToken } from './create-personal-token.ts';
@@ -159,10 +160,10 @@ export function identityRoutes(deps: Deps) {
       },
     );
 
-    app.get('/me/tokens', { schema: { tags: ['identity'] } }, async (request) => {
+    app.get('/me/tokens', { schema: { tags: ['identity'], querystring: ShortListQuery } }, async (request) => {
       const caller = requireSession(request);
       const rows = await listPersonalTokens(deps.db, caller.orgId, caller.userId as string);
-      return { data: rows.map(presentToken), next_cursor: null };
+      return pageInMemory(rows, (row) => row, request.query, presentToken);
     });
 
     app.delete(

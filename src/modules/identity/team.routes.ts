@@ -1,9 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { pageInMemory } from '../../db/pagination.ts';
 import type { Deps } from '../../deps.ts';
 import { actorOf, requireOrgAccess, setSessionCookie } from '../../http/auth.ts';
-import { Email, errors, OrgParams, Password, Role } from '../../http/schemas.ts';
+import { Email, errors, OrgParams, Password, Role, ShortListQuery } from '../../http/schemas.ts';
 import { presentOrg } from '../organizations/index.ts';
 import { presentUser } from './identity.routes.ts';
 import { SESSION_LIMITS } from './identity.ts';
@@ -53,8 +54,6 @@ const SystemTokenParams = Type.Object({
   token_id: Id('The token id (tok_…).'),
 });
 
-const list = <T>(data: T[]) => ({ data, next_cursor: null });
-
 /** Members and their roles, owner transfer, teams, invitations and system accounts of an org (spec 9). */
 export function teamRoutes(deps: Deps) {
   return async (base: FastifyInstance) => {
@@ -63,10 +62,22 @@ export function teamRoutes(deps: Deps) {
 
     app.get(
       '/orgs/:org_id/members',
-      { schema: { tags: ['members'], params: OrgParams, response: errors(401, 403, 404) } },
+      {
+        schema: {
+          tags: ['members'],
+          params: OrgParams,
+          querystring: ShortListQuery,
+          response: errors(400, 401, 403, 404),
+        },
+      },
       async (request) => {
         requireOrgAccess(request, request.params.org_id, 'read_admin');
-        return list((await listMembers(db, request.params.org_id)).map(presentMember));
+        return pageInMemory(
+          await listMembers(db, request.params.org_id),
+          (member) => ({ createdAt: member.joinedAt, id: member.userId }),
+          request.query,
+          presentMember,
+        );
       },
     );
 
@@ -156,10 +167,17 @@ export function teamRoutes(deps: Deps) {
 
     app.get(
       '/orgs/:org_id/teams',
-      { schema: { tags: ['teams'], params: OrgParams, response: errors(401, 403, 404) } },
+      {
+        schema: {
+          tags: ['teams'],
+          params: OrgParams,
+          querystring: ShortListQuery,
+          response: errors(400, 401, 403, 404),
+        },
+      },
       async (request) => {
         requireOrgAccess(request, request.params.org_id, 'read_admin');
-        return list((await listTeams(db, request.params.org_id)).map(presentTeam));
+        return pageInMemory(await listTeams(db, request.params.org_id), (team) => team, request.query, presentTeam);
       },
     );
 
@@ -258,10 +276,22 @@ export function teamRoutes(deps: Deps) {
 
     app.get(
       '/orgs/:org_id/invitations',
-      { schema: { tags: ['invitations'], params: OrgParams, response: errors(401, 403, 404) } },
+      {
+        schema: {
+          tags: ['invitations'],
+          params: OrgParams,
+          querystring: ShortListQuery,
+          response: errors(400, 401, 403, 404),
+        },
+      },
       async (request) => {
         requireOrgAccess(request, request.params.org_id, 'read_admin');
-        return list((await listInvitations(db, request.params.org_id)).map(presentInvitation));
+        return pageInMemory(
+          await listInvitations(db, request.params.org_id),
+          (row) => row,
+          request.query,
+          presentInvitation,
+        );
       },
     );
 
@@ -329,10 +359,22 @@ export function teamRoutes(deps: Deps) {
 
     app.get(
       '/orgs/:org_id/system-accounts',
-      { schema: { tags: ['system accounts'], params: OrgParams, response: errors(401, 403, 404) } },
+      {
+        schema: {
+          tags: ['system accounts'],
+          params: OrgParams,
+          querystring: ShortListQuery,
+          response: errors(400, 401, 403, 404),
+        },
+      },
       async (request) => {
         requireOrgAccess(request, request.params.org_id, 'read_admin');
-        return list((await listSystemAccounts(db, request.params.org_id)).map(presentSystemAccount));
+        return pageInMemory(
+          await listSystemAccounts(db, request.params.org_id),
+          (account) => account,
+          request.query,
+          presentSystemAccount,
+        );
       },
     );
 

@@ -1,9 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { pageInMemory } from '../../db/pagination.ts';
 import type { Deps } from '../../deps.ts';
 import { actorOf, requireOrgAccess, requireRuntime, requireStaff } from '../../http/auth.ts';
-import { errors, OrgParams } from '../../http/schemas.ts';
+import { errors, OrgParams, ShortListQuery } from '../../http/schemas.ts';
 import { fail } from '../../kernel/errors.ts';
 import { decommissionControlPlane } from './decommission-control-plane.ts';
 import { deleteRuntime } from './delete-runtime.ts';
@@ -81,14 +82,23 @@ export function runtimeRoutes(deps: Deps) {
 
     app.get(
       '/orgs/:org_id/runtimes',
-      { schema: { tags: ['runtimes'], params: OrgParams, response: errors(401, 403, 404) } },
+      {
+        schema: {
+          tags: ['runtimes'],
+          params: OrgParams,
+          querystring: ShortListQuery,
+          response: errors(400, 401, 403, 404),
+        },
+      },
       async (request) => {
         requireOrgAccess(request, request.params.org_id, 'read_admin');
         const rows = await listRuntimes(deps.db, request.params.org_id);
-        return {
-          data: rows.map((row) => presentRuntime(row.runtime, row.controlPlaneStatus, request.now)),
-          next_cursor: null,
-        };
+        return pageInMemory(
+          rows,
+          (row) => row.runtime,
+          request.query,
+          (row) => presentRuntime(row.runtime, row.controlPlaneStatus, request.now),
+        );
       },
     );
 
