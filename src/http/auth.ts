@@ -16,14 +16,11 @@ import {
   type StaffRole,
   touchSession,
 } from '../modules/identity/index.ts';
-import { findOrg } from '../modules/organizations/index.ts';
+import { findOrg, orgDeactivated } from '../modules/organizations/index.ts';
 import { findRuntimeByToken, touchRuntime } from '../modules/runtimes/index.ts';
 import type { Caller } from './caller.ts';
 
 export const SESSION_COOKIE = 'tierline_session';
-
-const orgDeactivated = () =>
-  fail.forbidden('org_deactivated', 'This organization is deactivated. Contact support to reactivate it.');
 
 /** Resolves the caller from a bearer token or the session cookie; invalid credentials are a 401. */
 export async function resolveCaller(db: Database, request: FastifyRequest): Promise<Caller> {

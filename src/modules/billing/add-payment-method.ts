@@ -3,7 +3,7 @@ import { AppError, fail } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
 import { isValidEmail } from '../identity/index.ts';
-import { lockOrg } from '../organizations/index.ts';
+import { lockOrg, orgDeactivated } from '../organizations/index.ts';
 import type { CardInput, PaymentProvider } from '../payments/index.ts';
 import {
   findActiveSubscription,
@@ -53,7 +53,7 @@ export async function addPaymentMethod(
   }
   return db.transaction(async (tx) => {
     const org = await lockOrg(tx, input.orgId);
-    if (org.status !== 'active') throw fail.forbidden('org_deactivated', 'This organization is deactivated.');
+    if (org.status !== 'active') throw orgDeactivated();
     const method = await insertPaymentMethod(tx, {
       id: newId('pm'),
       orgId: org.id,

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import { fail } from '../../kernel/errors.ts';
 import type { Actor } from '../audit/index.ts';
-import { lockOrg } from '../organizations/index.ts';
+import { lockOrg, orgDeactivated } from '../organizations/index.ts';
 import type { PaymentProvider } from '../payments/index.ts';
 import type { Catalog } from '../plans/index.ts';
 import { findActiveSubscription, findPaymentMethod } from './billing.repo.ts';
@@ -34,7 +34,7 @@ export async function changePlanBySales(
   }
   return db.transaction(async (tx) => {
     const org = await lockOrg(tx, input.orgId);
-    if (org.status !== 'active') throw fail.forbidden('org_deactivated', 'This organization is deactivated.');
+    if (org.status !== 'active') throw orgDeactivated();
     const terms = input.plan === 'plus' ? plusTerms(input.catalog) : input.terms;
     const chargesCard = input.plan === 'plus' || (terms !== undefined && terms.netDays === 0);
     let paymentMethodId: string | null = null;

@@ -3,7 +3,7 @@ import { scheduleDue } from '../../jobs/runner.ts';
 import { fail } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
-import { lockOrg, type OrgRecord, setOrgPlan } from '../organizations/index.ts';
+import { lockOrg, type OrgRecord, orgDeactivated, setOrgPlan } from '../organizations/index.ts';
 import { type Catalog, catalogPlan } from '../plans/index.ts';
 import { setBillingWindow } from '../usage/index.ts';
 import { findActiveSubscription, findPaymentMethod, insertSubscription } from './billing.repo.ts';
@@ -85,7 +85,7 @@ export async function upgradeToPlus(
   }
   return db.transaction(async (tx) => {
     const org = await lockOrg(tx, input.orgId);
-    if (org.status !== 'active') throw fail.forbidden('org_deactivated', 'This organization is deactivated.');
+    if (org.status !== 'active') throw orgDeactivated();
     const method = await findPaymentMethod(tx, org.id, input.paymentMethodId);
     if (!method || method.detachedAt) throw fail.notFound('payment method');
     if (await findActiveSubscription(tx, org.id)) {

@@ -8,7 +8,7 @@ import { AppError, fail } from '../../kernel/errors.ts';
 import { hashSecret, newId, newSecret } from '../../kernel/ids.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
 import { queueEmail } from '../notifications/index.ts';
-import { getOrg, recordOrgLogin } from '../organizations/index.ts';
+import { getOrg, orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
 import { addMember, findUserByEmail, insertSession, insertUser, rolesInOrg } from './identity.repo.ts';
 import {
   GRANTABLE_ROLES,
@@ -164,7 +164,7 @@ export async function acceptInvitation(
       throw new AppError(410, 'invitation_expired', 'This invitation is no longer valid. Ask for a new one.');
     const org = await getOrg(tx, invitation.orgId);
     if (org.status !== 'active') {
-      throw fail.forbidden('org_deactivated', 'This organization is deactivated. Contact support to reactivate it.');
+      throw orgDeactivated();
     }
     const user =
       existing ??

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { AppError, fail } from '../../kernel/errors.ts';
-import { recordOrgLogin } from '../organizations/index.ts';
+import { orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
 import {
   countRecentFailures,
   findUserByEmail,
@@ -18,9 +18,6 @@ export interface LogInInput {
   orgId?: string;
   address: string;
 }
-
-const orgDeactivated = () =>
-  fail.forbidden('org_deactivated', 'This organization is deactivated. Contact support to reactivate it.');
 
 /**
  * Logs a user into one org (or a staff member into the console when no org is named). Failures are

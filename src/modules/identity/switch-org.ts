@@ -1,6 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { fail } from '../../kernel/errors.ts';
-import { findOrg, recordOrgLogin } from '../organizations/index.ts';
+import { findOrg, orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
 import { endSession, insertSession, rolesInOrg } from './identity.repo.ts';
 import { SESSION_LIMITS } from './identity.ts';
 
@@ -11,7 +11,7 @@ export async function switchOrg(db: Database, now: Date, input: { userId: string
     const roles = org ? await rolesInOrg(tx, input.orgId, input.userId) : [];
     if (!org || (roles.length === 0 && org.status === 'active')) throw fail.notFound('organization');
     if (org.status !== 'active') {
-      throw fail.forbidden('org_deactivated', 'This organization is deactivated. Contact support to reactivate it.');
+      throw orgDeactivated();
     }
     await endSession(tx, input.sessionId, now);
     await recordOrgLogin(tx, { orgId: org.id, userId: input.userId, method: 'switch', now });

@@ -10,4 +10,4 @@ export {
   setOrgPlan,
 } from './organizations.repo.ts';
 export type { OrgRecord, OrgStatus, Plan } from './organizations.ts';
-export { PLANS, presentOrg, validateOrgName } from './organizations.ts';
+export { orgDeactivated, PLANS, presentOrg, validateOrgName } from './organizations.ts';

@@ -1,3 +1,5 @@
+import { fail } from '../../kernel/errors.ts';
+
 /** Organization rules and shapes. Pure. */
 export const PLANS = ['free', 'plus', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
@@ -41,4 +43,9 @@ export function validateOrgName(name: string): string | undefined {
   if (trimmed.length === 0) return 'The organization name must not be empty.';
   if (trimmed.length > 100) return 'The organization name must have at most 100 characters.';
   return undefined;
+}
+
+/** The refusal for anything done in a deactivated org (spec 8). */
+export function orgDeactivated() {
+  return fail.forbidden('org_deactivated', 'This organization is deactivated. Contact support to reactivate it.');
 }
