@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { expect } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createTierline, type Tierline } from '../../src/tierline.ts';
 
@@ -145,4 +146,25 @@ export async function joinOrg(
   });
   if (accepted.status !== 200) throw new Error(`accepting failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
   return { email, userId: accepted.body.user.id, cookie: accepted.cookie as string };
+}
+
+/** Every audit event of the org, across all pages (events of one test-clock instant are ordered by id). */
+export async function allAuditEvents(instance: TestInstance, org: { orgId: string }, cookie: string) {
+  const events: Array<Record<string, any>> = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const response = await instance.call('GET', `/v1/orgs/${org.orgId}/audit-events?limit=100${query}`, { cookie });
+    if (response.status !== 200) throw new Error(`audit events: ${response.status} ${JSON.stringify(response.body)}`);
+    events.push(...response.body.data);
+    cursor = response.body.next_cursor;
+  } while (cursor);
+  return events;
+}
+
+/** A 400 validation_failed naming the field. */
+export function expectValidation(response: { status: number; body: any }, field: string) {
+  expect(response.status, JSON.stringify(response.body)).toBe(400);
+  expect(response.body.error.code).toBe('validation_failed');
+  expect(response.body.error.field).toBe(field);
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  allAuditEvents,
   createTestInstance,
+  expectValidation,
   joinOrg,
   logInAdmin,
   type Owner,
@@ -45,25 +47,7 @@ async function accounts(org: Owner) {
 }
 
 async function auditActions(org: Owner) {
-  // Events made at one test-clock instant are ordered by id, so read every page.
-  const events: Array<Record<string, any>> = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const response = await t.call('GET', `/v1/orgs/${org.orgId}/audit-events?limit=100${query}`, {
-      cookie: org.cookie,
-    });
-    expect(response.status).toBe(200);
-    events.push(...response.body.data);
-    cursor = response.body.next_cursor;
-  } while (cursor);
-  return events;
-}
-
-function expectValidation(response: { status: number; body: any }, field: string) {
-  expect(response.status, JSON.stringify(response.body)).toBe(400);
-  expect(response.body.error.code).toBe('validation_failed');
-  expect(response.body.error.field).toBe(field);
+  return allAuditEvents(t, org, org.cookie);
 }
 
 beforeAll(async () => {
