@@ -12,6 +12,7 @@ import { clockRoutes } from '../modules/clock/clock.routes.ts';
 import { identityRoutes } from '../modules/identity/identity.routes.ts';
 import { staffRoutes } from '../modules/identity/staff.routes.ts';
 import { teamRoutes } from '../modules/identity/team.routes.ts';
+import { lifecycleRoutes } from '../modules/lifecycle/index.ts';
 import { adminRoutes } from '../modules/organizations/organizations.routes.ts';
 import { runtimeRoutes } from '../modules/runtimes/runtimes.routes.ts';
 import { usageRoutes } from '../modules/usage/usage.routes.ts';
@@ -111,6 +112,7 @@ export async function buildApp(deps: Deps, options: { logLevel?: string } = {}):
   await app.register(runtimeRoutes(deps), { prefix: '/v1' });
   await app.register(usageRoutes(deps), { prefix: '/v1' });
   await app.register(billingRoutes(deps), { prefix: '/v1' });
+  await app.register(lifecycleRoutes(deps), { prefix: '/v1' });
   await app.register(clockRoutes(deps), { prefix: '/v1' });
   return app;
 }

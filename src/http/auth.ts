@@ -53,6 +53,9 @@ async function resolveApiToken(db: Database, now: Date, secret: string): Promise
     const account = await findSystemAccount(db, token.orgId, token.systemAccountId as string);
     if (!account) throw fail.unauthenticated('The token is not valid.');
     roles = effectiveRoles(account.roles, []);
+    // Deactivation removes a system account's roles; it has no access until they come back.
+    if (roles.length === 0)
+      throw fail.forbidden('not_a_member', 'This system account has no role in this organization.');
   }
   return {
     kind: 'member',

@@ -9,7 +9,8 @@ import {
   INVOICE_RETRY,
 } from '../modules/billing/index.ts';
 import { expireInvitationHandler, INVITATION_EXPIRY } from '../modules/identity/invitations.ts';
-import { lockOrg } from '../modules/organizations/index.ts';
+import { checkInactivity } from '../modules/lifecycle/index.ts';
+import { lockOrg, ORG_INACTIVITY } from '../modules/organizations/index.ts';
 import type { DueWorkRunner } from './runner.ts';
 
 /** Every kind of due work Tierline knows, registered on the runner. */
@@ -33,4 +34,5 @@ export function registerDueWork(runner: DueWorkRunner, deps: Pick<Deps, 'payment
   });
   runner.registerBatch(INVOICE_COLLECTION, collect, 1000);
   runner.registerBatch(INVOICE_RETRY, collect, 1000);
+  runner.registerBatch(ORG_INACTIVITY, checkInactivity(deps.payments), 1000);
 }

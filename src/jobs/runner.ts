@@ -14,9 +14,12 @@ export type DueBatchHandler = (tx: Transaction, items: DueItem[], now: Date) => 
 
 /**
  * Schedules time-driven work in the caller's transaction. One row per (kind, subject, due instant):
- * scheduling the same item twice is a no-op.
+ * scheduling an item that is pending or done again is a no-op; one that was cancelled is pending again.
  */
-/** Schedules many items at once; items already scheduled are left as they are. */
+const REVIVE = sql`on conflict (kind, subject_id, due_at) do update set status = 'pending', processed_at = null
+  where due_items.status = 'cancelled'`;
+
+/** Schedules many items at once (see REVIVE). */
 export async function scheduleDueMany(
   executor: Executor,
   items: ReadonlyArray<{ kind: string; subjectId: string; dueAt: Date; payload?: unknown }>,
@@ -44,26 +47,16 @@ export async function scheduleDueMany(
       status: 'pending',
       created_at: now,
     })),
-    sql`on conflict do nothing`,
+    REVIVE,
   );
 }
 
+/** Schedules one item (see REVIVE). */
 export async function scheduleDue(
   executor: Executor,
   item: { kind: string; subjectId: string; dueAt: Date; payload?: unknown; now: Date },
 ): Promise<void> {
-  await executor
-    .insert(dueItems)
-    .values({
-      id: newId('due'),
-      kind: item.kind,
-      subjectId: item.subjectId,
-      dueAt: item.dueAt,
-      payload: item.payload ?? null,
-      status: 'pending',
-      createdAt: item.now,
-    })
-    .onConflictDoNothing();
+  await scheduleDueMany(executor, [item], item.now);
 }
 
 /** Cancels pending items of a kind for a subject (e.g. when the subject changed). */
@@ -72,6 +65,15 @@ export async function cancelDue(executor: Executor, kind: string, subjectId: str
     .update(dueItems)
     .set({ status: 'cancelled', processedAt: now })
     .where(and(eq(dueItems.kind, kind), eq(dueItems.subjectId, subjectId), eq(dueItems.status, 'pending')));
+}
+
+/** Cancels the pending items of a kind for many subjects. */
+export async function cancelDueMany(executor: Executor, kind: string, subjectIds: readonly string[], now: Date) {
+  if (subjectIds.length === 0) return;
+  await executor
+    .update(dueItems)
+    .set({ status: 'cancelled', processedAt: now })
+    .where(and(eq(dueItems.kind, kind), inArray(dueItems.subjectId, [...subjectIds]), eq(dueItems.status, 'pending')));
 }
 
 const MAX_ATTEMPTS = 5;

@@ -83,8 +83,9 @@ describe('a crash between two due items', () => {
       for (const invited of sent) expect(invited.status).toBe(201);
     }
 
-    const target = new Date(START + 30 * 86_400_000).toISOString();
-    // Sessions do not outlive a 30-day jump of the clock: log in again for each look.
+    // Invitations expire after 7 days; the org's first inactivity warning is due on day 23.
+    const target = new Date(START + 20 * 86_400_000).toISOString();
+    // Sessions do not outlive a 20-day jump of the clock: log in again for each look.
     const freshCookie = async () => {
       const login = await api(base, 'POST', '/v1/auth/login', {
         body: { email: 'crash@example.com', password: 'correct-horse-battery' },

@@ -68,7 +68,7 @@ describe('sign-up', () => {
     const owner = await signUpOwner(t);
     await t.deps.db
       .insert(emailLocks)
-      .values({ email: owner.email, orgId: owner.orgId, reason: 'inactivity', createdAt: new Date() });
+      .values({ id: 'elk_test', email: owner.email, orgId: owner.orgId, reason: 'inactivity', createdAt: new Date() });
     for (const password of [owner.password, 'wrong-password-1', 'short']) {
       const response = await t.call('POST', '/v1/signup', {
         body: { email: owner.email.toUpperCase(), password, full_name: 'x', org_name: 'Locked' },

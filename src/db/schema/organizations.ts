@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { instant } from './columns.ts';
 
@@ -16,7 +17,13 @@ export const orgs = pgTable(
     deactivationReason: text('deactivation_reason'),
     projectedDeactivationAt: instant('projected_deactivation_at'),
   },
-  (t) => [index('orgs_email_idx').on(t.email), index('orgs_created_idx').on(t.createdAt, t.id)],
+  (t) => [
+    index('orgs_email_idx').on(t.email),
+    index('orgs_created_idx').on(t.createdAt, t.id),
+    index('orgs_projected_deactivation_idx')
+      .on(t.projectedDeactivationAt, t.id)
+      .where(sql`status = 'active' and plan = 'free'`),
+  ],
 );
 
 export const controlPlanes = pgTable(

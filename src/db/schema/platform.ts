@@ -35,12 +35,22 @@ export const outboxEmails = pgTable(
   (t) => [index('outbox_emails_to_idx').on(t.to, t.createdAt), index('outbox_emails_created_idx').on(t.createdAt)],
 );
 
-export const emailLocks = pgTable('email_locks', {
-  email: text('email').primaryKey(),
-  orgId: text('org_id'),
-  reason: text('reason').notNull(),
-  createdAt: instant('created_at').notNull(),
-});
+/** An email that may not sign up or open an org: one lock per deactivated org that holds it. */
+export const emailLocks = pgTable(
+  'email_locks',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    orgId: text('org_id').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: instant('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('email_locks_email_org_key').on(t.email, t.orgId),
+    index('email_locks_org_idx').on(t.orgId),
+    index('email_locks_created_idx').on(t.createdAt, t.id),
+  ],
+);
 
 /** Time-driven work: one row per pending item, processed once at or after its due instant. */
 export const dueItems = pgTable(

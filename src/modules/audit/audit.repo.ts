@@ -112,3 +112,14 @@ export function presentAuditEvent(row: AuditRow) {
     created_at: row.createdAt.toISOString(),
   };
 }
+
+/** The org's latest audit event of an action, if any. */
+export async function findLatestAuditEvent(executor: Executor, orgId: string, action: string) {
+  const [row] = await executor
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.orgId, orgId), eq(auditEvents.action, action)))
+    .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
+    .limit(1);
+  return row;
+}

@@ -1,2 +1,2 @@
 export type { Actor, AuditEntry, AuditRow } from './audit.repo.ts';
-export { listAuditEvents, presentAuditEvent, recordAudit, recordAudits } from './audit.repo.ts';
+export { findLatestAuditEvent, listAuditEvents, presentAuditEvent, recordAudit, recordAudits } from './audit.repo.ts';

@@ -7,7 +7,13 @@ import { type Actor, recordAudit } from '../audit/index.ts';
 import { lockOrg, type OrgRecord, setOrgPlan } from '../organizations/index.ts';
 import type { PaymentProvider } from '../payments/index.ts';
 import type { Catalog } from '../plans/index.ts';
-import { billUnbilledRequests, releaseBilledRequests, setBillingWindow, unbilledRequests } from '../usage/index.ts';
+import {
+  billUnbilledRequests,
+  latestRequestAt,
+  releaseBilledRequests,
+  setBillingWindow,
+  unbilledRequests,
+} from '../usage/index.ts';
 import {
   findActiveSubscription,
   findOpenCycleInvoice,
@@ -134,7 +140,11 @@ export async function endSubscriptionIn(
   // Again: a calculation that was in flight scheduled the next one.
   await cancelDue(tx, INVOICE_CALCULATION, subscription.id, at);
   const ended = await markSubscriptionEnded(tx, subscription.id, at, input.reason);
-  await setOrgPlan(tx, subscription.orgId, 'free');
+  // Back on Free, the org's inactivity clock starts again (spec 7).
+  await setOrgPlan(tx, subscription.orgId, 'free', {
+    now: at,
+    latestRequestAt: await latestRequestAt(tx, subscription.orgId),
+  });
   await recordAudit(tx, at, {
     orgId: subscription.orgId,
     actor: input.actor,

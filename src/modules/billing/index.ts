@@ -1,5 +1,13 @@
-export { findActiveSubscription, findSubscription, type InvoiceRow } from './billing.repo.ts';
+export {
+  findActiveSubscription,
+  findSubscription,
+  type InvoiceRow,
+  linesOf,
+  listInvoices,
+} from './billing.repo.ts';
 export { calculateDueInvoices } from './calculate-invoice.ts';
 export { collectDueInvoices, INVOICE_COLLECTION, INVOICE_RETRY } from './collect-invoice.ts';
 export { endSubscriptionIn } from './end-subscription.ts';
+export { presentInvoice } from './present.ts';
 export { INVOICE_CALCULATION } from './start-subscription.ts';
+export { stopBillingIn } from './stop-billing.ts';

@@ -50,7 +50,7 @@ export async function startSubscriptionIn(
     terms: termsToJson(input.terms),
     createdAt: input.at,
   });
-  await setOrgPlan(tx, input.org.id, input.plan);
+  await setOrgPlan(tx, input.org.id, input.plan, { now: input.at, latestRequestAt: null });
   await setBillingWindow(tx, input.org.id, { subscriptionId: subscription.id, startedAt: input.at });
   await scheduleDue(tx, {
     kind: INVOICE_CALCULATION,

@@ -2,12 +2,35 @@ export {
   findActiveControlPlane,
   findOrg,
   getOrg,
+  insertControlPlane,
   insertOrg,
+  listProjectedDeactivations,
   lockOrg,
   lockOrgs,
+  markOrgReactivated,
+  markOrgsDeactivated,
+  noteOrgTraffic,
   recordOrgLogin,
   searchOrgs,
   setOrgPlan,
+  setProjectedDeactivation,
+  startInactivityClock,
+  stopInactivityClock,
 } from './organizations.repo.ts';
-export type { OrgRecord, OrgStatus, Plan } from './organizations.ts';
-export { orgDeactivated, PLANS, presentOrg, validateOrgName } from './organizations.ts';
+export type { InactivityStep, OrgRecord, OrgStatus, Plan } from './organizations.ts';
+export {
+  cycleOf,
+  cycleStart,
+  INACTIVITY,
+  inactivityMilestones,
+  inactivityStep,
+  nextInactivityCheck,
+  nextTrafficCycle,
+  ORG_INACTIVITY,
+  orgDeactivated,
+  PLANS,
+  presentOrg,
+  projectedDeactivation,
+  trafficFloor,
+  validateOrgName,
+} from './organizations.ts';

@@ -1,10 +1,17 @@
-import { and, desc, eq, ilike, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import { controlPlanes, loginEvents, orgs } from '../../db/schema/index.ts';
+import { cancelDueMany, scheduleDue } from '../../jobs/runner.ts';
 import { fail } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
-import type { OrgRecord } from './organizations.ts';
+import {
+  INACTIVITY,
+  nextInactivityCheck,
+  ORG_INACTIVITY,
+  type OrgRecord,
+  projectedDeactivation,
+} from './organizations.ts';
 
 export async function findOrg(executor: Executor, orgId: string): Promise<OrgRecord | undefined> {
   const [row] = await executor.select().from(orgs).where(eq(orgs.id, orgId));
@@ -25,17 +32,17 @@ export async function lockOrg(executor: Executor, orgId: string): Promise<OrgRec
 }
 
 /** Locks many org rows, in id order so that two callers never wait on each other in a cycle. */
-export async function lockOrgs(executor: Executor, orgIds: readonly string[]) {
+export async function lockOrgs(executor: Executor, orgIds: readonly string[]): Promise<OrgRecord[]> {
   if (orgIds.length === 0) return [];
   return executor
-    .select({ id: orgs.id })
+    .select()
     .from(orgs)
     .where(inArray(orgs.id, [...orgIds]))
     .orderBy(orgs.id)
     .for('update');
 }
 
-/** Inserts an org with its control plane. Roles are written by the identity module. */
+/** Inserts an org with its control plane; its inactivity clock starts (creating it counts as a login). */
 export async function insertOrg(
   executor: Executor,
   values: { name: string; email: string; ownerUserId: string; now: Date },
@@ -53,16 +60,23 @@ export async function insertOrg(
       lastLoginAt: values.now,
     })
     .returning();
-  await executor.insert(controlPlanes).values({
-    id: newId('cp'),
-    orgId: org.id,
-    status: 'active',
-    createdAt: values.now,
-  });
-  return org;
+  await insertControlPlane(executor, org.id, values.now);
+  return startInactivityClock(executor, org, { now: values.now, latestRequestAt: null });
 }
 
-/** Records an interactive login into an org and moves its last_login_at. */
+/** A new, active control plane for the org (at sign-up and at reactivation). */
+export async function insertControlPlane(executor: Executor, orgId: string, now: Date) {
+  const [row] = await executor
+    .insert(controlPlanes)
+    .values({ id: newId('cp'), orgId, status: 'active', createdAt: now })
+    .returning();
+  return row;
+}
+
+/**
+ * Records an interactive login into an org and moves its last_login_at; a free, active org's t* moves
+ * to at least 30 days later (the check already scheduled finds the new t* and follows it).
+ */
 export async function recordOrgLogin(
   executor: Executor,
   values: { orgId: string; userId: string; method: string; now: Date },
@@ -74,10 +88,61 @@ export async function recordOrgLogin(
     method: values.method,
     at: values.now,
   });
+  const now = values.now.toISOString();
+  const loginFloor = new Date(values.now.getTime() + INACTIVITY.loginDays * 86_400_000).toISOString();
   await executor
     .update(orgs)
-    .set({ lastLoginAt: sql`greatest(${orgs.lastLoginAt}, ${values.now.toISOString()}::timestamptz)` })
+    .set({
+      lastLoginAt: sql`greatest(${orgs.lastLoginAt}, ${now}::timestamptz)`,
+      projectedDeactivationAt: sql`case when ${orgs.projectedDeactivationAt} is null then null
+        else greatest(${orgs.projectedDeactivationAt}, ${loginFloor}::timestamptz) end`,
+    })
     .where(eq(orgs.id, values.orgId));
+}
+
+/**
+ * Traffic arrived for the org: t* moves to at least `floor` (the start of cycle c_u + 2). Only a free,
+ * active org has a t*; a floor that does not move it writes nothing.
+ */
+export async function noteOrgTraffic(executor: Executor, orgId: string, floor: Date): Promise<void> {
+  await executor
+    .update(orgs)
+    .set({ projectedDeactivationAt: floor })
+    .where(and(eq(orgs.id, orgId), isNotNull(orgs.projectedDeactivationAt), lt(orgs.projectedDeactivationAt, floor)));
+}
+
+/**
+ * The org is (again) free and active from `now`: writes its t* and schedules the first inactivity
+ * check. Called at sign-up, when a subscription ends and at reactivation.
+ */
+export async function startInactivityClock(
+  executor: Executor,
+  org: Pick<OrgRecord, 'id' | 'createdAt' | 'lastLoginAt'>,
+  values: { now: Date; latestRequestAt: Date | null },
+): Promise<OrgRecord> {
+  const projected = projectedDeactivation({
+    ...org,
+    latestRequestAt: values.latestRequestAt,
+    eligibleSince: values.now,
+  });
+  const [row] = await executor
+    .update(orgs)
+    .set({ projectedDeactivationAt: projected })
+    .where(eq(orgs.id, org.id))
+    .returning();
+  const dueAt = nextInactivityCheck(projected, values.now, false) as Date;
+  await scheduleDue(executor, { kind: ORG_INACTIVITY, subjectId: org.id, dueAt, now: values.now });
+  return row;
+}
+
+/** The orgs stop being candidates for inactivity (a paid plan, or deactivation). */
+export async function stopInactivityClock(executor: Executor, orgIds: readonly string[], now: Date): Promise<void> {
+  if (orgIds.length === 0) return;
+  await executor
+    .update(orgs)
+    .set({ projectedDeactivationAt: null })
+    .where(inArray(orgs.id, [...orgIds]));
+  await cancelDueMany(executor, ORG_INACTIVITY, orgIds, now);
 }
 
 /** Staff search by name, email or id, newest first. */
@@ -110,7 +175,80 @@ export async function findActiveControlPlane(executor: Executor, orgId: string) 
   return row;
 }
 
-/** Sets the org's plan (the billing module keeps it in step with the active subscription). */
-export async function setOrgPlan(executor: Executor, orgId: string, plan: string) {
-  await executor.update(orgs).set({ plan }).where(eq(orgs.id, orgId));
+/**
+ * Sets the org's plan (the billing module keeps it in step with the active subscription). A paid plan
+ * stops the inactivity clock; back on Free it starts again from `now`.
+ */
+export async function setOrgPlan(
+  executor: Executor,
+  orgId: string,
+  plan: string,
+  values: { now: Date; latestRequestAt: Date | null },
+): Promise<void> {
+  const [org] = await executor.update(orgs).set({ plan }).where(eq(orgs.id, orgId)).returning();
+  if (org.status !== 'active') return;
+  if (plan === 'free') await startInactivityClock(executor, org, values);
+  else await stopInactivityClock(executor, [orgId], values.now);
+}
+
+/** Free, active orgs whose t* is at or before `until`, soonest first (the lifecycle forecast). */
+export async function listProjectedDeactivations(
+  executor: Executor,
+  values: { until: Date; limit: number; after?: { at: Date; id: string } },
+): Promise<OrgRecord[]> {
+  return executor
+    .select()
+    .from(orgs)
+    .where(
+      and(
+        eq(orgs.status, 'active'),
+        eq(orgs.plan, 'free'),
+        isNotNull(orgs.projectedDeactivationAt),
+        lte(orgs.projectedDeactivationAt, values.until),
+        values.after
+          ? or(
+              gt(orgs.projectedDeactivationAt, values.after.at),
+              and(eq(orgs.projectedDeactivationAt, values.after.at), gt(orgs.id, values.after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(asc(orgs.projectedDeactivationAt), asc(orgs.id))
+    .limit(values.limit);
+}
+
+/** Marks the orgs deactivated at `now` for `reason` and stops their inactivity clock. */
+export async function markOrgsDeactivated(
+  executor: Executor,
+  orgIds: readonly string[],
+  values: { now: Date; reason: string },
+): Promise<OrgRecord[]> {
+  if (orgIds.length === 0) return [];
+  const rows = await executor
+    .update(orgs)
+    .set({
+      status: 'deactivated',
+      deactivatedAt: values.now,
+      deactivationReason: values.reason,
+      projectedDeactivationAt: null,
+    })
+    .where(inArray(orgs.id, [...orgIds]))
+    .returning();
+  await cancelDueMany(executor, ORG_INACTIVITY, orgIds, values.now);
+  return rows;
+}
+
+/** Makes a deactivated org active again, on Free (its history stays in the audit log). */
+export async function markOrgReactivated(executor: Executor, orgId: string): Promise<OrgRecord> {
+  const [row] = await executor
+    .update(orgs)
+    .set({ status: 'active', plan: 'free', deactivatedAt: null, deactivationReason: null })
+    .where(eq(orgs.id, orgId))
+    .returning();
+  return row;
+}
+
+/** Writes a t* the inactivity check found stale (it only ever moves later). */
+export async function setProjectedDeactivation(executor: Executor, orgId: string, projected: Date): Promise<void> {
+  await executor.update(orgs).set({ projectedDeactivationAt: projected }).where(eq(orgs.id, orgId));
 }

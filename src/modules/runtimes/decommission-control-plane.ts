@@ -1,22 +1,24 @@
 import type { Database, Executor } from '../../db/client.ts';
 import { fail } from '../../kernel/errors.ts';
-import { type Actor, recordAudit } from '../audit/index.ts';
+import { type Actor, recordAudits } from '../audit/index.ts';
 import { lockOrg } from '../organizations/index.ts';
-import { markControlPlaneDecommissioned } from './runtimes.repo.ts';
+import { markControlPlanesDecommissioned } from './runtimes.repo.ts';
 
 /**
- * Decommissions the org's control plane in the caller's transaction: its runtimes are refused with
- * control_plane_decommissioned from then on. Returns whether anything was active.
+ * Decommissions the orgs' control planes in the caller's transaction: their runtimes are refused with
+ * control_plane_decommissioned from then on. Returns the orgs whose control plane was active.
  */
-export async function decommissionControlPlaneIn(
+export async function decommissionControlPlanesIn(
   tx: Executor,
   now: Date,
-  input: { orgId: string; actor: Actor; reason: string },
-): Promise<boolean> {
-  const rows = await markControlPlaneDecommissioned(tx, input.orgId, now);
-  for (const row of rows) {
-    await recordAudit(tx, now, {
-      orgId: input.orgId,
+  input: { orgIds: readonly string[]; actor: Actor; reason: string },
+): Promise<Set<string>> {
+  const rows = await markControlPlanesDecommissioned(tx, input.orgIds, now);
+  await recordAudits(
+    tx,
+    now,
+    rows.map((row) => ({
+      orgId: row.orgId,
       actor: input.actor,
       action: 'control_plane.decommissioned',
       targetType: 'control_plane',
@@ -24,9 +26,9 @@ export async function decommissionControlPlaneIn(
       before: { status: 'active' },
       after: { status: 'decommissioned' },
       reason: input.reason,
-    });
-  }
-  return rows.length > 0;
+    })),
+  );
+  return new Set(rows.map((row) => row.orgId));
 }
 
 /** Staff decommission an org's control plane on its own (abuse, a compromised fleet). */
@@ -39,7 +41,8 @@ export async function decommissionControlPlane(
   if (!reason) throw fail.validation('reason', 'Give a reason.');
   return db.transaction(async (tx) => {
     await lockOrg(tx, input.orgId);
-    const changed = await decommissionControlPlaneIn(tx, now, { ...input, reason });
-    if (!changed) throw fail.conflict('already_decommissioned', 'The control plane is already decommissioned.');
+    const changed = await decommissionControlPlanesIn(tx, now, { ...input, orgIds: [input.orgId], reason });
+    if (changed.size === 0)
+      throw fail.conflict('already_decommissioned', 'The control plane is already decommissioned.');
   });
 }

@@ -1,4 +1,11 @@
-export { decommissionControlPlaneIn } from './decommission-control-plane.ts';
+export { decommissionControlPlanesIn } from './decommission-control-plane.ts';
 export type { ControlPlaneRow, RuntimeRow } from './runtimes.repo.ts';
-export { findCurrentControlPlane, findLiveRuntime, findRuntimeByToken, touchRuntime } from './runtimes.repo.ts';
+export {
+  findCurrentControlPlane,
+  findLiveRuntime,
+  findRuntimeByToken,
+  listRuntimes,
+  touchRuntime,
+} from './runtimes.repo.ts';
+export { presentRuntime } from './runtimes.routes.ts';
 export { runtimeState } from './runtimes.ts';

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { controlPlanes, runtimes } from '../../db/schema/index.ts';
 import { fail } from '../../kernel/errors.ts';
@@ -41,19 +41,22 @@ export async function updateControlPlaneConfig(executor: Executor, id: string, c
   return row;
 }
 
-export async function markControlPlaneDecommissioned(executor: Executor, orgId: string, now: Date) {
+export async function markControlPlanesDecommissioned(executor: Executor, orgIds: readonly string[], now: Date) {
+  if (orgIds.length === 0) return [];
   return executor
     .update(controlPlanes)
     .set({ status: 'decommissioned', decommissionedAt: now })
-    .where(and(eq(controlPlanes.orgId, orgId), eq(controlPlanes.status, 'active')))
+    .where(and(inArray(controlPlanes.orgId, [...orgIds]), eq(controlPlanes.status, 'active')))
     .returning();
 }
 
+/** Runtimes counted against the plan's limit: not deleted, on the org's active control plane. */
 export async function countLiveRuntimes(executor: Executor, orgId: string): Promise<number> {
   const [row] = await executor
     .select({ n: count() })
     .from(runtimes)
-    .where(and(eq(runtimes.orgId, orgId), isNull(runtimes.deletedAt)));
+    .innerJoin(controlPlanes, eq(controlPlanes.id, runtimes.controlPlaneId))
+    .where(and(eq(runtimes.orgId, orgId), isNull(runtimes.deletedAt), eq(controlPlanes.status, 'active')));
   return row.n;
 }
 

@@ -13,7 +13,7 @@ import { type ControlPlaneRow, findCurrentControlPlane, listRuntimes, type Runti
 import { runtimeState } from './runtimes.ts';
 import { setControlPlaneConfig } from './set-control-plane-config.ts';
 
-function presentRuntime(runtime: RuntimeRow, controlPlaneStatus: string, now: Date) {
+export function presentRuntime(runtime: RuntimeRow, controlPlaneStatus: string, now: Date) {
   return {
     id: runtime.id,
     org_id: runtime.orgId,

@@ -3,6 +3,7 @@ export {
   billUnbilledRequests,
   billUnbilledRequestsMany,
   latestRequestAt,
+  latestRequestsAt,
   releaseBilledRequests,
   setBillingWindow,
   unbilledRequests,

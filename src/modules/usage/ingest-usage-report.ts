@@ -1,7 +1,8 @@
-import type { Database } from '../../db/client.ts';
+import type { Database, Executor } from '../../db/client.ts';
 import { AppError, fail } from '../../kernel/errors.ts';
+import { getOrg, nextTrafficCycle, noteOrgTraffic, trafficFloor } from '../organizations/index.ts';
 import { findLiveRuntime } from '../runtimes/index.ts';
-import { isKnownReport, loadOpenWindow, writeReport } from './usage.repo.ts';
+import { type IngestOutcome, isKnownReport, loadOpenWindow, writeReport } from './usage.repo.ts';
 import { aggregateReport, type OpenWindow, type UsageRecord } from './usage.ts';
 
 /**
@@ -12,6 +13,7 @@ import { aggregateReport, type OpenWindow, type UsageRecord } from './usage.ts';
 export class IngestMemory {
   private readonly windows = new Map<string, OpenWindow | null>();
   private readonly runtimes = new Map<string, { runtimeId: string; orgId: string }>();
+  private readonly trafficCycles = new Map<string, Date>();
 
   runtime(tokenHash: string) {
     return this.runtimes.get(tokenHash);
@@ -29,6 +31,56 @@ export class IngestMemory {
   remember(orgId: string, window: OpenWindow | null) {
     if (this.windows.size >= 100_000) this.windows.clear();
     this.windows.set(orgId, window);
+  }
+
+  /**
+   * Whether a request at `latest` may move the org's inactivity t*: it may unless this process saw a
+   * request of the same free-plan cycle already. Never wrong the other way: the threshold only
+   * grows and is never past the truth, so at worst an update that changes nothing is sent.
+   */
+  mayMoveInactivity(orgId: string, latest: Date): boolean {
+    const threshold = this.trafficCycles.get(orgId);
+    return !threshold || latest >= threshold;
+  }
+
+  rememberTraffic(orgId: string, nextCycle: Date) {
+    if (this.trafficCycles.size >= 100_000) this.trafficCycles.clear();
+    const known = this.trafficCycles.get(orgId);
+    if (!known || nextCycle > known) this.trafficCycles.set(orgId, nextCycle);
+  }
+}
+
+class Refused extends Error {
+  readonly outcome: IngestOutcome;
+  constructor(outcome: IngestOutcome) {
+    super(outcome);
+    this.outcome = outcome;
+  }
+}
+
+/**
+ * Writes a report whose requests reach a later free-plan cycle than the org's t* accounts for: t*
+ * moves in the same transaction. The org row is locked before the usage state, the order every
+ * plan change and deactivation takes too.
+ */
+async function writeReportMovingInactivity(
+  db: Database,
+  memory: IngestMemory,
+  latest: Date,
+  values: Parameters<typeof writeReport>[1],
+): Promise<IngestOutcome> {
+  try {
+    return await db.transaction(async (tx: Executor) => {
+      const org = await getOrg(tx, values.orgId);
+      await noteOrgTraffic(tx, values.orgId, trafficFloor(org.createdAt, latest) as Date);
+      const outcome = await writeReport(tx, values);
+      if (outcome !== 'accepted') throw new Refused(outcome);
+      memory.rememberTraffic(values.orgId, nextTrafficCycle(org.createdAt, latest));
+      return outcome;
+    });
+  } catch (error) {
+    if (error instanceof Refused) return error.outcome;
+    throw error;
   }
 }
 
@@ -63,7 +115,7 @@ export async function ingestUsageReport(
       }
       throw new AppError(400, aggregated.code, aggregated.message, { field: aggregated.field });
     }
-    const outcome = await writeReport(db, {
+    const values = {
       orgId: input.orgId,
       runtimeId: input.runtimeId,
       reportId: input.reportId,
@@ -72,7 +124,12 @@ export async function ingestUsageReport(
       window,
       buckets: aggregated.buckets,
       now,
-    });
+    };
+    const latest = aggregated.latest;
+    const outcome =
+      latest && memory.mayMoveInactivity(input.orgId, latest)
+        ? await writeReportMovingInactivity(db, memory, latest, values)
+        : await writeReport(db, values);
     if (outcome === 'runtime_gone') throw fail.unauthenticated('The runtime token is not valid.');
     if (outcome === 'decommissioned') {
       throw fail.forbidden('control_plane_decommissioned', 'This runtime’s control plane is decommissioned.');

@@ -1,4 +1,4 @@
-import { and, eq, gte, lt, max, sql } from 'drizzle-orm';
+import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { usageMinutes, usageReports, usageState } from '../../db/schema/index.ts';
 import type { Granularity, MinuteBucket, OpenWindow } from './usage.ts';
@@ -106,11 +106,26 @@ export async function isKnownReport(executor: Executor, orgId: string, runtimeId
 
 /** The latest event time of any request the org's runtimes reported. */
 export async function latestRequestAt(executor: Executor, orgId: string): Promise<Date | null> {
-  const [row] = await executor
-    .select({ latest: max(usageMinutes.latestAt) })
-    .from(usageMinutes)
-    .where(eq(usageMinutes.orgId, orgId));
-  return row?.latest ?? null;
+  return (await latestRequestsAt(executor, [orgId])).get(orgId) ?? null;
+}
+
+/**
+ * The latest event time of each org's requests (orgs without any are absent). Reads only the newest
+ * minute of each org, found through the primary key, however much usage the org has.
+ */
+export async function latestRequestsAt(executor: Executor, orgIds: readonly string[]): Promise<Map<string, Date>> {
+  if (orgIds.length === 0) return new Map();
+  const result = await executor.execute(sql`
+    select o.id as org_id, newest.latest_at
+    from jsonb_array_elements_text(${JSON.stringify(orgIds)}::jsonb) as o(id)
+    cross join lateral (
+      select max(u.latest_at) as latest_at from usage_minutes u
+      where u.org_id = o.id
+        and u.minute = (select max(m.minute) from usage_minutes m where m.org_id = o.id)
+    ) newest
+    where newest.latest_at is not null`);
+  const rows = (result as unknown as { rows: Array<{ org_id: string; latest_at: string | Date }> }).rows;
+  return new Map(rows.map((row) => [row.org_id, new Date(row.latest_at)]));
 }
 
 /** Requests per hour or day of event time in [start, end), billed or not. */

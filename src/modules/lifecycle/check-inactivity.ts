@@ -1,0 +1,68 @@
+import type { Transaction } from '../../db/client.ts';
+import type { DueItem } from '../../jobs/runner.ts';
+import { scheduleDueMany } from '../../jobs/runner.ts';
+import { listAdminEmailsByOrg } from '../identity/index.ts';
+import { type Email, queueEmails } from '../notifications/index.ts';
+import {
+  inactivityStep,
+  lockOrgs,
+  nextInactivityCheck,
+  ORG_INACTIVITY,
+  type OrgRecord,
+  projectedDeactivation,
+  setProjectedDeactivation,
+} from '../organizations/index.ts';
+import type { PaymentProvider } from '../payments/index.ts';
+import { latestRequestsAt } from '../usage/index.ts';
+import { deactivateOrgsIn } from './deactivate-orgs.ts';
+import { inactivityWarning } from './lifecycle.ts';
+
+/**
+ * Due work at a free org's warning instants and at its t* (spec 7), for many orgs due at the same
+ * instant: the rule is checked again on the current logins and traffic; an org still inactive at t*
+ * is deactivated, one 7 or 1 days before its t* is warned, and each is checked again at its next
+ * instant. An org that moved on (a login, traffic, a paid plan, a deactivation) is simply followed.
+ */
+export function checkInactivity(payments: PaymentProvider) {
+  return async (tx: Transaction, items: DueItem[], now: Date) => {
+    const locked = await lockOrgs(tx, [...new Set(items.map((item) => item.subjectId))]);
+    const candidates = locked.filter(
+      (org) => org.status === 'active' && org.plan === 'free' && org.projectedDeactivationAt !== null,
+    );
+    const latest = await latestRequestsAt(
+      tx,
+      candidates.map((org) => org.id),
+    );
+    const inactive: OrgRecord[] = [];
+    const warnings: Array<{ org: OrgRecord; projected: Date; days: number }> = [];
+    const next: Array<{ kind: string; subjectId: string; dueAt: Date }> = [];
+    for (const org of candidates) {
+      const stored = org.projectedDeactivationAt as Date;
+      const computed = projectedDeactivation({ ...org, latestRequestAt: latest.get(org.id) ?? null });
+      // t* only ever moves later while the org is free: the stored one holds floors (a downgrade)
+      // the rule alone does not know, and misses nothing the rule knows.
+      const projected = computed > stored ? computed : stored;
+      if (projected.getTime() !== stored.getTime()) await setProjectedDeactivation(tx, org.id, projected);
+      const step = inactivityStep(projected, now);
+      if (step.kind === 'deactivate') {
+        inactive.push(org);
+        continue;
+      }
+      if (step.kind === 'warn') warnings.push({ org, projected, days: step.days });
+      const dueAt = nextInactivityCheck(projected, now, true);
+      if (dueAt) next.push({ kind: ORG_INACTIVITY, subjectId: org.id, dueAt });
+    }
+    await scheduleDueMany(tx, next, now);
+    if (warnings.length > 0) {
+      const admins = await listAdminEmailsByOrg(
+        tx,
+        warnings.map((warning) => warning.org.id),
+      );
+      const emails: Email[] = warnings.flatMap(({ org, projected, days }) =>
+        (admins.get(org.id) ?? []).map((to) => inactivityWarning(org, projected, days, to)),
+      );
+      await queueEmails(tx, now, emails);
+    }
+    await deactivateOrgsIn(tx, payments, inactive, now, { reason: 'inactivity', actor: { type: 'system', id: null } });
+  };
+}

@@ -1,0 +1,3 @@
+export { checkInactivity } from './check-inactivity.ts';
+export { deactivateOrgsIn } from './deactivate-orgs.ts';
+export { lifecycleRoutes } from './lifecycle.routes.ts';
