@@ -4,7 +4,7 @@ import { addDays } from '../../kernel/calendar.ts';
 import { fail } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
-import { lockOrg, type OrgRecord, setOrgPlan } from '../organizations/index.ts';
+import { lockActiveOrg, type OrgRecord, setOrgPlan } from '../organizations/index.ts';
 import type { PaymentProvider } from '../payments/index.ts';
 import type { Catalog } from '../plans/index.ts';
 import {
@@ -169,7 +169,7 @@ export async function downgradeToFree(
   input: { orgId: string; actor: Actor; catalog: Catalog },
 ) {
   return db.transaction(async (tx) => {
-    const org = await lockOrg(tx, input.orgId);
+    const org = await lockActiveOrg(tx, input.orgId);
     const subscription = await findActiveSubscription(tx, org.id);
     if (!subscription) throw fail.conflict('no_subscription', 'This organization is already on the free plan.');
     if (subscription.plan === 'enterprise') {

@@ -8,7 +8,7 @@ import { AppError, fail } from '../../kernel/errors.ts';
 import { hashSecret, newId, newSecret } from '../../kernel/ids.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
 import { queueEmail } from '../notifications/index.ts';
-import { getOrg, orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
+import { getOrg, lockOrg, orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
 import { addMember, findUserByEmail, insertSession, insertUser, rolesInOrg } from './identity.repo.ts';
 import {
   GRANTABLE_ROLES,
@@ -155,6 +155,9 @@ export async function acceptInvitation(
   }
   const passwordHash = existing ? existing.passwordHash : await hashPassword(input.password);
   return db.transaction(async (tx) => {
+    // The org row is locked first, as deactivation locks it: a member who joins while the org is
+    // being deactivated either joins before (and loses the roles with everyone) or is refused.
+    const org = await lockOrg(tx, invitation.orgId);
     const [claimed] = await tx
       .update(invitations)
       .set({ status: 'accepted', acceptedAt: now })
@@ -162,7 +165,6 @@ export async function acceptInvitation(
       .returning();
     if (!claimed)
       throw new AppError(410, 'invitation_expired', 'This invitation is no longer valid. Ask for a new one.');
-    const org = await getOrg(tx, invitation.orgId);
     if (org.status !== 'active') {
       throw orgDeactivated();
     }

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { AppError, fail } from '../../kernel/errors.ts';
-import { orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
+import { lockOrg, orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
 import {
   countRecentFailures,
   findUserByEmail,
@@ -54,6 +54,10 @@ export async function logIn(db: Database, now: Date, input: LogInInput) {
 
   const orgId = await chooseOrg(db, user.id, input.orgId);
   return db.transaction(async (tx) => {
+    // The org row is locked first, as deactivation locks it: a login racing a deactivation either
+    // finishes before it (and its session is ended by it) or sees the org deactivated.
+    const org = await lockOrg(tx, orgId);
+    if (org.status !== 'active') throw orgDeactivated();
     const roles = await rolesInOrg(tx, orgId, user.id);
     if (roles.length === 0) throw fail.notFound('organization');
     await recordLoginAttempt(tx, { accountKey: email, address: input.address, succeeded: true, now });

@@ -1,7 +1,7 @@
 import type { Database, Executor } from '../../db/client.ts';
 import { fail } from '../../kernel/errors.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
-import { lockOrg } from '../organizations/index.ts';
+import { lockActiveOrg } from '../organizations/index.ts';
 import {
   addMember,
   deleteMembership,
@@ -80,7 +80,7 @@ export async function setMemberRoles(
 ): Promise<Member> {
   const granted = grantableRolesOf(input.roles);
   return db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     const before = await getMember(tx, input.orgId, input.userId);
     const roles = before.roles.includes('owner') ? ['owner' as const, ...granted] : granted;
     await replaceIndividualRoles(tx, input.orgId, input.userId, roles);
@@ -104,7 +104,7 @@ export async function removeMember(
   input: { orgId: string; actor: Actor; userId: string },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    const org = await lockOrg(tx, input.orgId);
+    const org = await lockActiveOrg(tx, input.orgId);
     const member = await getMember(tx, input.orgId, input.userId);
     if (org.ownerUserId === input.userId || member.roles.includes('owner')) {
       throw fail.conflict('owner_cannot_be_removed', 'The owner cannot be removed. Transfer ownership first.');
@@ -130,7 +130,7 @@ export async function transferOwnership(
   input: { orgId: string; actor: Actor; callerUserId: string | null; newOwnerUserId: string },
 ) {
   return db.transaction(async (tx) => {
-    const org = await lockOrg(tx, input.orgId);
+    const org = await lockActiveOrg(tx, input.orgId);
     if (!input.callerUserId || org.ownerUserId !== input.callerUserId) {
       throw fail.forbidden('owner_required', 'Only the current owner can transfer ownership.');
     }

@@ -1,13 +1,14 @@
 import type { Database } from '../../db/client.ts';
 import { fail } from '../../kernel/errors.ts';
-import { findOrg, orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
+import { findOrg, lockOrg, orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
 import { endSession, insertSession, rolesInOrg } from './identity.repo.ts';
 import { SESSION_LIMITS } from './identity.ts';
 
 /** Moves a logged-in user to another of their orgs: a new session there, counted as a login. */
 export async function switchOrg(db: Database, now: Date, input: { userId: string; sessionId: string; orgId: string }) {
   return db.transaction(async (tx) => {
-    const org = await findOrg(tx, input.orgId);
+    // Locked first, as deactivation locks it (see logIn).
+    const org = (await findOrg(tx, input.orgId)) ? await lockOrg(tx, input.orgId) : undefined;
     const roles = org ? await rolesInOrg(tx, input.orgId, input.userId) : [];
     if (!org || (roles.length === 0 && org.status === 'active')) throw fail.notFound('organization');
     if (org.status !== 'active') {

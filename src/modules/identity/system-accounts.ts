@@ -2,7 +2,7 @@ import type { Database, Executor } from '../../db/client.ts';
 import { addDays } from '../../kernel/calendar.ts';
 import { fail } from '../../kernel/errors.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
-import { lockOrg } from '../organizations/index.ts';
+import { lockActiveOrg } from '../organizations/index.ts';
 import {
   deleteSystemAccount as deleteSystemAccountRows,
   findSystemAccount,
@@ -56,7 +56,7 @@ export async function createSystemAccount(
   const name = nameOf(input.name, 'system account');
   const roles = grantableRolesOf(input.roles);
   return db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     const row = await insertSystemAccount(tx, { orgId: input.orgId, name, roles, now });
     await recordAudit(tx, now, {
       orgId: input.orgId,
@@ -77,7 +77,7 @@ export async function deleteSystemAccount(
   input: { orgId: string; actor: Actor; systemAccountId: string },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     const account = await getSystemAccount(tx, input.orgId, input.systemAccountId);
     const tokens = await listSystemTokens(tx, input.orgId, account.id);
     await deleteSystemAccountRows(tx, input.orgId, account.id, now);
@@ -101,7 +101,7 @@ export async function createSystemAccountToken(
   const name = nameOf(input.name, 'token');
   const expiresAt = input.expiresInDays ? addDays(now, input.expiresInDays) : null;
   return db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     const account = await getSystemAccount(tx, input.orgId, input.systemAccountId);
     const created = await insertApiToken(tx, {
       orgId: input.orgId,

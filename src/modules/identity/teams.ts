@@ -1,7 +1,7 @@
 import type { Database, Executor } from '../../db/client.ts';
 import { fail } from '../../kernel/errors.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
-import { lockOrg } from '../organizations/index.ts';
+import { lockActiveOrg } from '../organizations/index.ts';
 import {
   deleteTeamMember,
   deleteTeam as deleteTeamRows,
@@ -65,7 +65,7 @@ export async function createTeam(
   const roles = grantableRolesOf(input.roles);
   // The org lock serializes team changes, so the name check cannot race.
   return db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     if (await findTeamByName(tx, input.orgId, name)) throw nameTaken();
     const row = await insertTeam(tx, { orgId: input.orgId, name, roles, now });
     await recordAudit(tx, now, {
@@ -93,7 +93,7 @@ export async function updateTeam(
   const roles = input.roles === undefined ? undefined : grantableRolesOf(input.roles);
   // The org lock serializes team changes, so the name check cannot race.
   return db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     const before = await findTeam(tx, input.orgId, input.teamId);
     if (!before) throw fail.notFound('team');
     if (name !== undefined && name !== before.name && (await findTeamByName(tx, input.orgId, name))) {
@@ -120,7 +120,7 @@ export async function deleteTeam(
   input: { orgId: string; actor: Actor; teamId: string },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     const team = await getTeam(tx, input.orgId, input.teamId);
     await deleteTeamRows(tx, input.orgId, input.teamId);
     await recordAudit(tx, now, {
@@ -141,7 +141,7 @@ export async function addTeamMember(
   input: { orgId: string; actor: Actor; teamId: string; userId: string },
 ): Promise<Team> {
   return db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     if (!(await findTeam(tx, input.orgId, input.teamId))) throw fail.notFound('team');
     if (!(await findMembership(tx, input.orgId, input.userId))) throw fail.notFound('member');
     if (await insertTeamMember(tx, input.orgId, input.teamId, input.userId)) {
@@ -165,7 +165,7 @@ export async function removeTeamMember(
   input: { orgId: string; actor: Actor; teamId: string; userId: string },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     if (!(await findTeam(tx, input.orgId, input.teamId))) throw fail.notFound('team');
     if (!(await deleteTeamMember(tx, input.orgId, input.teamId, input.userId))) throw fail.notFound('team member');
     await recordAudit(tx, now, {

@@ -5,6 +5,7 @@ export {
   insertControlPlane,
   insertOrg,
   listProjectedDeactivations,
+  lockActiveOrg,
   lockOrg,
   lockOrgs,
   markOrgReactivated,

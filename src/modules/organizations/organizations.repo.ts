@@ -10,6 +10,7 @@ import {
   nextInactivityCheck,
   ORG_INACTIVITY,
   type OrgRecord,
+  orgDeactivated,
   projectedDeactivation,
 } from './organizations.ts';
 
@@ -29,6 +30,13 @@ export async function lockOrg(executor: Executor, orgId: string): Promise<OrgRec
   const [row] = await executor.select().from(orgs).where(eq(orgs.id, orgId)).for('update');
   if (!row) throw fail.notFound('organization');
   return row;
+}
+
+/** Locks an active org's row; a deactivated org answers org_deactivated (spec 8: nothing changes in it). */
+export async function lockActiveOrg(executor: Executor, orgId: string): Promise<OrgRecord> {
+  const org = await lockOrg(executor, orgId);
+  if (org.status !== 'active') throw orgDeactivated();
+  return org;
 }
 
 /** Locks many org rows, in id order so that two callers never wait on each other in a cycle. */

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import { fail } from '../../kernel/errors.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
-import { lockOrg } from '../organizations/index.ts';
+import { lockActiveOrg } from '../organizations/index.ts';
 import { type Catalog, runtimeLimit } from '../plans/index.ts';
 import { countLiveRuntimes, getActiveControlPlane, insertRuntime } from './runtimes.repo.ts';
 
@@ -14,7 +14,7 @@ export async function registerRuntime(
   const name = input.name.trim();
   if (!name) throw fail.validation('name', 'The runtime needs a name.');
   return db.transaction(async (tx) => {
-    const org = await lockOrg(tx, input.orgId);
+    const org = await lockActiveOrg(tx, input.orgId);
     const controlPlane = await getActiveControlPlane(tx, org.id);
     const limit = runtimeLimit(input.catalog, org.plan);
     if (limit !== null && (await countLiveRuntimes(tx, org.id)) >= limit) {

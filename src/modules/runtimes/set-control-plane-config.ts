@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import { fail } from '../../kernel/errors.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
-import { lockOrg } from '../organizations/index.ts';
+import { lockActiveOrg } from '../organizations/index.ts';
 import { getActiveControlPlane, updateControlPlaneConfig } from './runtimes.repo.ts';
 import { checkRoutes } from './runtimes.ts';
 
@@ -18,7 +18,7 @@ export async function setControlPlaneConfig(
   const checked = checkRoutes(input.routes);
   if ('field' in checked) throw fail.validation(checked.field, checked.message);
   return db.transaction(async (tx) => {
-    await lockOrg(tx, input.orgId);
+    await lockActiveOrg(tx, input.orgId);
     const controlPlane = await getActiveControlPlane(tx, input.orgId);
     const updated = await updateControlPlaneConfig(tx, controlPlane.id, { routes: checked.routes });
     await recordAudit(tx, now, {
