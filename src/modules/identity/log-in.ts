@@ -1,5 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { AppError, fail } from '../../kernel/errors.ts';
+import { recordAudit } from '../audit/index.ts';
 import { lockOrg, orgDeactivated, recordOrgLogin } from '../organizations/index.ts';
 import {
   countRecentFailures,
@@ -34,13 +35,31 @@ export async function logIn(db: Database, now: Date, input: LogInInput) {
   const user = await findUserByEmail(db, email);
   const valid = await verifyPassword(input.password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
   if (!user || !valid) {
-    await recordLoginAttempt(db, { accountKey: email, address: input.address, succeeded: false, now });
+    await db.transaction(async (tx) => {
+      await recordLoginAttempt(tx, { accountKey: email, address: input.address, succeeded: false, now });
+      await recordAudit(tx, now, {
+        orgId: null,
+        actor: { type: 'anonymous', id: null },
+        action: 'auth.login_failed',
+        targetType: 'user',
+        targetId: user?.id ?? null,
+        after: { email, address: input.address, known_user: Boolean(user) },
+      });
+    });
     throw new AppError(401, 'invalid_credentials', 'The email or password is not right.');
   }
 
   if (!input.orgId && user.staffRoles.length > 0) {
     return db.transaction(async (tx) => {
       await recordLoginAttempt(tx, { accountKey: email, address: input.address, succeeded: true, now });
+      await recordAudit(tx, now, {
+        orgId: null,
+        actor: { type: 'staff', id: user.id },
+        action: 'auth.login',
+        targetType: 'user',
+        targetId: user.id,
+        after: { console: true, address: input.address },
+      });
       const session = await insertSession(tx, {
         userId: user.id,
         orgId: null,
@@ -62,6 +81,14 @@ export async function logIn(db: Database, now: Date, input: LogInInput) {
     if (roles.length === 0) throw fail.notFound('organization');
     await recordLoginAttempt(tx, { accountKey: email, address: input.address, succeeded: true, now });
     await recordOrgLogin(tx, { orgId, userId: user.id, method: 'password', now });
+    await recordAudit(tx, now, {
+      orgId,
+      actor: { type: 'user', id: user.id },
+      action: 'auth.login',
+      targetType: 'user',
+      targetId: user.id,
+      after: { address: input.address },
+    });
     const session = await insertSession(tx, {
       userId: user.id,
       orgId,

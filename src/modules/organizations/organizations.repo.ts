@@ -83,7 +83,7 @@ export async function insertControlPlane(executor: Executor, orgId: string, now:
 
 /**
  * Records an interactive login into an org and moves its last_login_at; a free, active org's t* moves
- * to at least 30 days later (the check already scheduled finds the new t* and follows it).
+ * to at least 30 days later, and its next inactivity check is scheduled for the new t*.
  */
 export async function recordOrgLogin(
   executor: Executor,
@@ -98,25 +98,38 @@ export async function recordOrgLogin(
   });
   const now = values.now.toISOString();
   const loginFloor = new Date(values.now.getTime() + INACTIVITY.loginDays * 86_400_000).toISOString();
-  await executor
+  const [row] = await executor
     .update(orgs)
     .set({
       lastLoginAt: sql`greatest(${orgs.lastLoginAt}, ${now}::timestamptz)`,
       projectedDeactivationAt: sql`case when ${orgs.projectedDeactivationAt} is null then null
         else greatest(${orgs.projectedDeactivationAt}, ${loginFloor}::timestamptz) end`,
     })
-    .where(eq(orgs.id, values.orgId));
+    .where(eq(orgs.id, values.orgId))
+    .returning({ projected: orgs.projectedDeactivationAt });
+  if (row?.projected) await scheduleInactivityCheck(executor, values.orgId, row.projected, values.now);
+}
+
+/**
+ * Schedules the next inactivity check of a t* that just moved. The check already pending (for the
+ * earlier t*) finds the new t* and follows it too; both lead to the same items, which are unique.
+ */
+async function scheduleInactivityCheck(executor: Executor, orgId: string, projected: Date, now: Date) {
+  const dueAt = nextInactivityCheck(projected, now, false);
+  if (dueAt) await scheduleDue(executor, { kind: ORG_INACTIVITY, subjectId: orgId, dueAt, now });
 }
 
 /**
  * Traffic arrived for the org: t* moves to at least `floor` (the start of cycle c_u + 2). Only a free,
  * active org has a t*; a floor that does not move it writes nothing.
  */
-export async function noteOrgTraffic(executor: Executor, orgId: string, floor: Date): Promise<void> {
-  await executor
+export async function noteOrgTraffic(executor: Executor, orgId: string, floor: Date, now: Date): Promise<void> {
+  const [row] = await executor
     .update(orgs)
     .set({ projectedDeactivationAt: floor })
-    .where(and(eq(orgs.id, orgId), isNotNull(orgs.projectedDeactivationAt), lt(orgs.projectedDeactivationAt, floor)));
+    .where(and(eq(orgs.id, orgId), isNotNull(orgs.projectedDeactivationAt), lt(orgs.projectedDeactivationAt, floor)))
+    .returning({ id: orgs.id });
+  if (row) await scheduleInactivityCheck(executor, orgId, floor, now);
 }
 
 /**
@@ -138,8 +151,7 @@ export async function startInactivityClock(
     .set({ projectedDeactivationAt: projected })
     .where(eq(orgs.id, org.id))
     .returning();
-  const dueAt = nextInactivityCheck(projected, values.now, false) as Date;
-  await scheduleDue(executor, { kind: ORG_INACTIVITY, subjectId: org.id, dueAt, now: values.now });
+  await scheduleInactivityCheck(executor, org.id, projected, values.now);
   return row;
 }
 

@@ -72,7 +72,7 @@ async function writeReportMovingInactivity(
   try {
     return await db.transaction(async (tx: Executor) => {
       const org = await getOrg(tx, values.orgId);
-      await noteOrgTraffic(tx, values.orgId, trafficFloor(org.createdAt, latest) as Date);
+      await noteOrgTraffic(tx, values.orgId, trafficFloor(org.createdAt, latest) as Date, values.now);
       const outcome = await writeReport(tx, values);
       if (outcome !== 'accepted') throw new Refused(outcome);
       memory.rememberTraffic(values.orgId, nextTrafficCycle(org.createdAt, latest));
