@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 
 /** Schemas shared by many routes; each request field is described once, here or in its route. */
@@ -48,3 +49,8 @@ export const ShortListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Page size.' })),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'The next_cursor of the previous page.' })),
 });
+
+/** A preValidation hook: a POST whose fields are all optional may come without a body, read as `{}`. */
+export async function bodyOptional(request: FastifyRequest) {
+  request.body ??= {};
+}

@@ -14,18 +14,18 @@ export type DueBatchHandler = (tx: Transaction, items: DueItem[], now: Date) => 
 
 /**
  * Schedules time-driven work in the caller's transaction. One row per (kind, subject, due instant):
- * scheduling an item that is pending or done again is a no-op; one that was cancelled is pending again.
+ * scheduling an item that is pending again is a no-op, one that was cancelled is pending again, and
+ * one that was done stays done unless `reviveDone` (for kinds whose handler is idempotent on its own,
+ * when the subject changed since).
  */
-const REVIVE = sql`on conflict (kind, subject_id, due_at) do update set status = 'pending', processed_at = null
-  where due_items.status = 'cancelled'`;
-
-/** Schedules many items at once (see REVIVE). */
 export async function scheduleDueMany(
   executor: Executor,
   items: ReadonlyArray<{ kind: string; subjectId: string; dueAt: Date; payload?: unknown }>,
   now: Date,
+  options: { reviveDone?: boolean } = {},
 ): Promise<void> {
   if (items.length === 0) return;
+  const revivable = options.reviveDone ? sql`('cancelled', 'done')` : sql`('cancelled')`;
   await bulkInsert(
     executor,
     'due_items',
@@ -47,16 +47,18 @@ export async function scheduleDueMany(
       status: 'pending',
       created_at: now,
     })),
-    REVIVE,
+    sql`on conflict (kind, subject_id, due_at) do update set status = 'pending', processed_at = null
+      where due_items.status in ${revivable}`,
   );
 }
 
-/** Schedules one item (see REVIVE). */
+/** Schedules one item (see scheduleDueMany). */
 export async function scheduleDue(
   executor: Executor,
   item: { kind: string; subjectId: string; dueAt: Date; payload?: unknown; now: Date },
+  options: { reviveDone?: boolean } = {},
 ): Promise<void> {
-  await scheduleDueMany(executor, [item], item.now);
+  await scheduleDueMany(executor, [item], item.now, options);
 }
 
 /** Cancels pending items of a kind for a subject (e.g. when the subject changed). */

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { decodeCursor, pageInMemory, toPage } from '../../db/pagination.ts';
 import type { Deps } from '../../deps.ts';
 import { actorOf, requireOrgAccess, requireStaff } from '../../http/auth.ts';
-import { errors, ListQuery, OrgParams, ShortListQuery } from '../../http/schemas.ts';
+import { bodyOptional, errors, ListQuery, OrgParams, ShortListQuery } from '../../http/schemas.ts';
 import { fail } from '../../kernel/errors.ts';
 import { getOrg } from '../organizations/index.ts';
 import { addPaymentMethod } from './add-payment-method.ts';
@@ -377,16 +377,17 @@ export function billingRoutes(deps: Deps) {
         schema: {
           tags: ['support'],
           params: Type.Object({ invoice_id: Type.String({ maxLength: 64 }) }),
-          body: Type.Optional(Type.Object({ reference: Type.Optional(Type.String({ maxLength: 200 })) })),
-          response: errors(401, 403, 404, 409),
+          body: Type.Object({ reference: Type.Optional(Type.String({ maxLength: 200 })) }),
+          response: errors(400, 401, 403, 404, 409),
         },
+        preValidation: bodyOptional,
       },
       async (request) => {
         const caller = requireStaff(request, 'support');
         const paid = await markInvoicePaid(db, request.now, {
           invoiceId: request.params.invoice_id,
           actor: actorOf(caller),
-          reference: request.body?.reference,
+          reference: request.body.reference,
         });
         return presentInvoice(paid, await linesOf(db, [paid.id]));
       },

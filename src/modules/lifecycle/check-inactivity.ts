@@ -2,7 +2,7 @@ import type { Transaction } from '../../db/client.ts';
 import type { DueItem } from '../../jobs/runner.ts';
 import { scheduleDueMany } from '../../jobs/runner.ts';
 import { listAdminEmailsByOrg } from '../identity/index.ts';
-import { type Email, queueEmails } from '../notifications/index.ts';
+import { type Email, findOrgsEmailedAt, queueEmails } from '../notifications/index.ts';
 import {
   inactivityStep,
   lockOrgs,
@@ -15,7 +15,38 @@ import {
 import type { PaymentProvider } from '../payments/index.ts';
 import { latestRequestsAt } from '../usage/index.ts';
 import { deactivateOrgsIn } from './deactivate-orgs.ts';
-import { inactivityWarning } from './lifecycle.ts';
+import { inactivityWarning, warningKind } from './lifecycle.ts';
+
+/**
+ * Emails each warning to the org's admins, once: a check that runs again at the same instant (see
+ * scheduleInactivityCheck) finds the warning of this t* in the outbox, written at exactly this instant.
+ */
+async function sendWarnings(
+  tx: Transaction,
+  warnings: ReadonlyArray<{ org: OrgRecord; projected: Date; days: number }>,
+  now: Date,
+) {
+  if (warnings.length === 0) return;
+  const admins = await listAdminEmailsByOrg(
+    tx,
+    warnings.map((warning) => warning.org.id),
+  );
+  const emails: Email[] = [];
+  for (const days of new Set(warnings.map((warning) => warning.days))) {
+    const ofDays = warnings.filter((warning) => warning.days === days);
+    const sent = await findOrgsEmailedAt(
+      tx,
+      ofDays.map((warning) => warning.org.id),
+      warningKind(days),
+      now,
+    );
+    for (const { org, projected } of ofDays) {
+      if (sent.has(org.id)) continue;
+      for (const to of admins.get(org.id) ?? []) emails.push(inactivityWarning(org, projected, days, to));
+    }
+  }
+  await queueEmails(tx, now, emails);
+}
 
 /**
  * Due work at a free org's warning instants and at its t* (spec 7), for many orgs due at the same
@@ -53,16 +84,7 @@ export function checkInactivity(payments: PaymentProvider) {
       if (dueAt) next.push({ kind: ORG_INACTIVITY, subjectId: org.id, dueAt });
     }
     await scheduleDueMany(tx, next, now);
-    if (warnings.length > 0) {
-      const admins = await listAdminEmailsByOrg(
-        tx,
-        warnings.map((warning) => warning.org.id),
-      );
-      const emails: Email[] = warnings.flatMap(({ org, projected, days }) =>
-        (admins.get(org.id) ?? []).map((to) => inactivityWarning(org, projected, days, to)),
-      );
-      await queueEmails(tx, now, emails);
-    }
+    await sendWarnings(tx, warnings, now);
     await deactivateOrgsIn(tx, payments, inactive, now, { reason: 'inactivity', actor: { type: 'system', id: null } });
   };
 }

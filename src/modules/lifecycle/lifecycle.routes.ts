@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { decodeCursor, toPage } from '../../db/pagination.ts';
 import type { Deps } from '../../deps.ts';
 import { actorOf, requireStaff } from '../../http/auth.ts';
-import { errors, ListQuery, OrgParams } from '../../http/schemas.ts';
+import { bodyOptional, errors, ListQuery, OrgParams } from '../../http/schemas.ts';
 import { type EmailLockRow, listEmailLocks } from '../identity/index.ts';
 import { listProjectedDeactivations, type OrgRecord, presentOrg } from '../organizations/index.ts';
 import { deactivateOrg } from './deactivate-orgs.ts';
@@ -71,24 +71,23 @@ export function lifecycleRoutes(deps: Deps) {
         schema: {
           tags: ['support'],
           params: OrgParams,
-          body: Type.Optional(
-            Type.Object({
-              restore_memberships: Type.Optional(
-                Type.Boolean({
-                  default: false,
-                  description: 'Give back the roles, team memberships and system-account roles deactivation removed.',
-                }),
-              ),
-            }),
-          ),
+          body: Type.Object({
+            restore_memberships: Type.Optional(
+              Type.Boolean({
+                default: false,
+                description: 'Give back the roles, team memberships and system-account roles deactivation removed.',
+              }),
+            ),
+          }),
           response: errors(400, 401, 403, 404, 409),
         },
+        preValidation: bodyOptional,
       },
       async (request) => {
         const caller = requireStaff(request, 'support');
         const org = await reactivateOrg(db, request.now, {
           orgId: request.params.org_id,
-          restoreMemberships: request.body?.restore_memberships === true,
+          restoreMemberships: request.body.restore_memberships === true,
           actor: actorOf(caller),
         });
         return presentOrg(org);

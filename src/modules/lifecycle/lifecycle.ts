@@ -15,13 +15,16 @@ export function checkReason(reason: string | undefined): string {
 const day = (instant: Date) =>
   instant.toLocaleString('en-US', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).concat(' UTC');
 
+/** The outbox kind of the warning `days` before t*. */
+export const warningKind = (days: number) => `inactivity_warning_${days}d`;
+
 /** The warning to an org's admins `days` before t* (spec 7). */
 export function inactivityWarning(org: OrgRecord, projected: Date, days: number, to: string): Email {
   const when = days === 1 ? 'tomorrow' : `in ${days} days`;
   return {
     to,
     orgId: org.id,
-    kind: `inactivity_warning_${days}d`,
+    kind: warningKind(days),
     subject: `${org.name} will be deactivated ${when}`,
     body: [
       `The free organization ${org.name} has had no login and no API traffic for a while.`,

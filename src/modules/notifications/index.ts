@@ -1,2 +1,2 @@
 export type { Email, OutboxRow } from './notifications.repo.ts';
-export { listOutbox, presentEmail, queueEmail, queueEmails } from './notifications.repo.ts';
+export { findOrgsEmailedAt, listOutbox, presentEmail, queueEmail, queueEmails } from './notifications.repo.ts';

@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import { bulkInsert } from '../../db/bulk.ts';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
@@ -93,4 +93,19 @@ export function presentEmail(row: OutboxRow) {
     created_at: row.createdAt.toISOString(),
     sent_at: row.sentAt ? row.sentAt.toISOString() : null,
   };
+}
+
+/** Which of the orgs were already sent an email of this kind at exactly this instant. */
+export async function findOrgsEmailedAt(
+  executor: Executor,
+  orgIds: readonly string[],
+  kind: string,
+  at: Date,
+): Promise<Set<string>> {
+  if (orgIds.length === 0) return new Set();
+  const rows = await executor
+    .selectDistinct({ orgId: outboxEmails.orgId })
+    .from(outboxEmails)
+    .where(and(eq(outboxEmails.createdAt, at), eq(outboxEmails.kind, kind), inArray(outboxEmails.orgId, [...orgIds])));
+  return new Set(rows.map((row) => row.orgId as string));
 }

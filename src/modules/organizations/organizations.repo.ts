@@ -111,12 +111,14 @@ export async function recordOrgLogin(
 }
 
 /**
- * Schedules the next inactivity check of a t* that just moved. The check already pending (for the
- * earlier t*) finds the new t* and follows it too; both lead to the same items, which are unique.
+ * Schedules the next inactivity check of a t* that just moved or started. The check already pending
+ * (for the earlier t*) finds the new t* and follows it too; both lead to the same items, which are
+ * unique. A check at this very instant that already ran (before a plan change made the org free again,
+ * say) runs again: the check sends each warning once and deactivates once whatever runs it.
  */
 async function scheduleInactivityCheck(executor: Executor, orgId: string, projected: Date, now: Date) {
   const dueAt = nextInactivityCheck(projected, now, false);
-  if (dueAt) await scheduleDue(executor, { kind: ORG_INACTIVITY, subjectId: orgId, dueAt, now });
+  if (dueAt) await scheduleDue(executor, { kind: ORG_INACTIVITY, subjectId: orgId, dueAt, now }, { reviveDone: true });
 }
 
 /**
