@@ -22,6 +22,7 @@ import { handleError } from './errors.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { operationsRoutes } from './operations.routes.ts';
 import { ErrorResponse } from './schemas.ts';
+import { webPages } from './web.ts';
 
 export type App = FastifyInstance;
 
@@ -114,5 +115,6 @@ export async function buildApp(deps: Deps, options: { logLevel?: string } = {}):
   await app.register(billingRoutes(deps), { prefix: '/v1' });
   await app.register(lifecycleRoutes(deps), { prefix: '/v1' });
   await app.register(clockRoutes(deps), { prefix: '/v1' });
+  await app.register(webPages());
   return app;
 }

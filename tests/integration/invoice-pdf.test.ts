@@ -30,7 +30,9 @@ describe('GET /v1/orgs/{org_id}/invoices/{invoice_id}/pdf', () => {
     expect(login.status).toBe(200);
     owner.cookie = login.cookie!;
     // The other (free) org logs in too, so that inactivity does not deactivate it meanwhile.
-    const otherLogin = await t.call('POST', '/v1/auth/login', { body: { email: other.email, password: other.password } });
+    const otherLogin = await t.call('POST', '/v1/auth/login', {
+      body: { email: other.email, password: other.password },
+    });
     expect(otherLogin.status).toBe(200);
   }
 

@@ -1,0 +1,208 @@
+// The Tierline API as the pages use it: same origin, session cookie, JSON, errors as {error:{code,message}}.
+
+/** An answer other than 2xx, with the API's code and its sentence for a person. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | undefined;
+
+  constructor(status: number, code: string, message: string, field?: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Calls the API; throws ApiError for any answer that is not 2xx, and for a network failure. */
+export async function api<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network_error', 'Tierline could not be reached. Check your connection and try again.');
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'unexpected_status',
+      error?.message ?? `The server answered ${response.status}. Try again in a moment.`,
+      error?.field,
+    );
+  }
+  return parsed as T;
+}
+
+export const get = <T>(path: string) => api<T>('GET', path);
+
+export type PlanId = 'free' | 'plus' | 'enterprise';
+export type OrgRole = 'owner' | 'org_admin' | 'org_admin_read_only' | 'member';
+
+export interface User {
+  id: string;
+  email: string;
+  full_name: string;
+}
+
+export interface Org {
+  id: string;
+  name: string;
+  email: string;
+  status: 'active' | 'deactivated';
+  plan: PlanId;
+  created_at: string;
+  last_login_at: string | null;
+  deactivated_at: string | null;
+  projected_deactivation_at: string | null;
+}
+
+export interface OrgSummary {
+  id: string;
+  name: string;
+  status: 'active' | 'deactivated';
+  plan: PlanId;
+}
+
+/** GET /v1/me: a member of an org, or staff (no org). */
+export type Me =
+  | { kind: 'member'; user: User; org: Org; roles: OrgRole[]; orgs: OrgSummary[] }
+  | { kind: 'staff'; user: User; staff_roles: string[] };
+
+export async function getMe(): Promise<Me> {
+  const me = await get<Record<string, unknown>>('/v1/me');
+  if ('staff_roles' in me) return { kind: 'staff', ...(me as { user: User; staff_roles: string[] }) };
+  return { kind: 'member', ...(me as { user: User; org: Org; roles: OrgRole[]; orgs: OrgSummary[] }) };
+}
+
+export interface Plan {
+  id: PlanId;
+  name: string;
+  self_serve: boolean;
+  monthly_fee: number | null;
+  included_requests: number | null;
+  overage_per_million: number | null;
+  limits: { runtimes: number | null };
+  description: string;
+}
+
+export interface Catalog {
+  currency: string;
+  data: Plan[];
+}
+
+export interface Line {
+  kind: 'plan_fee' | 'usage';
+  description: string;
+  quantity: number;
+  amount: number;
+}
+
+export interface Period {
+  start: string;
+  end: string;
+}
+
+export interface Subscription {
+  id: string;
+  plan: PlanId;
+  status: 'active' | 'ended';
+  started_at: string;
+  ended_at: string | null;
+  payment_method_id: string | null;
+  currency: string;
+  terms: { included_requests?: number | null; monthly_fee?: number | null } | null;
+  current_period: Period | null;
+  next_calculation_at: string | null;
+  next_billing_at: string | null;
+}
+
+export interface PaymentMethod {
+  id: string;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  billing_details: {
+    name: string;
+    email: string;
+    address: { line1: string; city: string; postal_code: string; country: string };
+  };
+  created_at: string;
+}
+
+export interface BillingOverview {
+  plan: PlanId;
+  subscription: Subscription | null;
+  upcoming: {
+    calculation_at: string;
+    billing_at: string;
+    estimate: { currency: string; lines: Line[]; total: number; final: boolean };
+  } | null;
+  payment_method: PaymentMethod | null;
+}
+
+export type InvoiceStatus = 'open' | 'paid' | 'past_due' | 'uncollectible' | 'void';
+
+export interface Invoice {
+  id: string;
+  number: string;
+  kind: 'cycle' | 'final';
+  status: InvoiceStatus;
+  currency: string;
+  period: Period;
+  billing_at: string;
+  paid_at: string | null;
+  lines: Line[];
+  total: number;
+}
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export interface DowngradePreview {
+  invoice: { currency: string; period: Period; lines: Line[]; total: number } | null;
+  voids_invoice_id: string | null;
+  effective_at: string;
+}
+
+export interface Usage {
+  start: string;
+  end: string;
+  total: number;
+  series: { start: string; requests: number }[];
+}
+
+export interface TestClock {
+  now: string;
+  next_due_at: string | null;
+}
+
+/** GET /v1/test-clock: the simulated time, or null when the server runs on the real clock (404). */
+export async function findTestClock(): Promise<TestClock | null> {
+  try {
+    return await get<TestClock>('/v1/test-clock');
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+export const orgPath = (orgId: string, rest = '') => `/v1/orgs/${encodeURIComponent(orgId)}${rest}`;
