@@ -60,6 +60,10 @@ export function cycleLines(planName: string, terms: Terms, requests: bigint): Li
   ];
 }
 
+const utcMinute = (instant: Date) => `${instant.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+/** Whole seconds as days with two decimals, for a line's description only (amounts stay integers). */
+const days = (seconds: bigint) => (Number(seconds) / 86_400).toFixed(2);
+
 /** A period cut short at `endAt`: the fee prorated by whole seconds used, and the usage line. */
 export function finalLines(planName: string, terms: Terms, current: Period, endAt: Date, requests: bigint): Line[] {
   const used = wholeSecondsBetween(current.start, endAt);
@@ -67,7 +71,7 @@ export function finalLines(planName: string, terms: Terms, current: Period, endA
   return [
     {
       kind: 'plan_fee',
-      description: `${planName} plan, ${used.toString()} of ${whole.toString()} seconds of the period`,
+      description: `${planName} plan, ${utcMinute(current.start)} to ${utcMinute(endAt)} (${days(used)} of ${days(whole)} days)`,
       quantity: 1n,
       amount: proratedFee(terms.monthlyFee, used, whole),
     },
