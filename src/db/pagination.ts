@@ -23,7 +23,11 @@ export function decodeCursor(text: string | undefined): Cursor | undefined {
   if (!text) return undefined;
   const [iso, id] = Buffer.from(text, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw fail.validation('cursor', 'The cursor is not valid.');
+  const year = createdAt.getUTCFullYear();
+  // Only what a list can have produced: an instant PostgreSQL can hold, an id of printable ASCII.
+  if (!id || !/^[\x21-\x7e]{1,200}$/.test(id) || Number.isNaN(year) || year < 1 || year > 9999) {
+    throw fail.validation('cursor', 'The cursor is not valid.');
+  }
   return { createdAt, id };
 }
 

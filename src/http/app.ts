@@ -20,6 +20,7 @@ import { resolveCaller } from './auth.ts';
 import './caller.ts';
 import { handleError } from './errors.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { frameworkError, refuseUnstorableInput } from './input-guards.ts';
 import { operationsRoutes } from './operations.routes.ts';
 import { ErrorResponse } from './schemas.ts';
 import { webPages } from './web.ts';
@@ -59,6 +60,7 @@ export async function buildApp(deps: Deps, options: { logLevel?: string } = {}):
     logger: options.logLevel ? { level: options.logLevel } : false,
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
+    frameworkErrors: frameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Bodies are JSON and validated strictly; query strings and paths are text and are coerced.
@@ -102,6 +104,7 @@ export async function buildApp(deps: Deps, options: { logLevel?: string } = {}):
       throw fail.forbidden('cross_site_request', 'Cross-site requests with a session cookie are refused.');
     }
   });
+  app.addHook('preValidation', refuseUnstorableInput);
   registerIdempotency(app, deps.db);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
