@@ -1,4 +1,5 @@
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -75,6 +76,9 @@ export async function buildApp(deps: Deps, options: { logLevel?: string } = {}):
       .status(404)
       .send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}.` } }),
   );
+  // Security headers on every answer (nosniff, frame and referrer policies, HSTS behind TLS). The
+  // pages carry their own Content-Security-Policy (web.ts); JSON answers need none.
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

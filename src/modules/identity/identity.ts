@@ -1,4 +1,5 @@
 /** Identity rules: emails, passwords, roles. Pure: no database, no HTTP, no clock. */
+import { dictionary } from '@zxcvbn-ts/language-common';
 
 export const ORG_ROLES = ['owner', 'org_admin', 'org_admin_read_only', 'member'] as const;
 export type OrgRole = (typeof ORG_ROLES)[number];
@@ -46,8 +47,16 @@ export function passwordProblem(password: string): string | undefined {
   const length = [...password].length;
   if (length < 8) return 'The password must have at least 8 characters.';
   if (length > 128) return 'The password must have at most 128 characters.';
+  if (COMMON_PASSWORDS.has(password.toLowerCase())) {
+    return 'This password is one of the most common ones, which attackers try first. Choose another.';
+  }
   return undefined;
 }
+
+/** The most common passwords (zxcvbn-ts's maintained list of about 50,000; those of 8 or more characters matter). */
+const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
+  dictionary['passwords-common'].filter((password: string) => password.length >= 8),
+);
 
 /** Union of individual and team roles, in the catalog's order. */
 export function effectiveRoles(individual: readonly string[], fromTeams: readonly string[]): OrgRole[] {
