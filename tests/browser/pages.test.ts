@@ -12,6 +12,7 @@ import {
   seriousAccessibilityViolations,
   signUpOrg,
   startTierline,
+  subscribePlus,
   type Tierline,
   uniqueEmail,
 } from './support.ts';
@@ -65,7 +66,8 @@ describe('pages around billing', () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
 
     await navigation.getByRole('link', { name: 'Team' }).click();
-    await page.getByRole('heading', { name: 'Coming soon' }).waitFor();
+    await page.getByRole('heading', { name: 'Team', level: 1 }).waitFor();
+    await page.getByRole('region', { name: 'Members' }).getByText('Grace Hopper').waitFor();
     await expectAccessible(page);
 
     await page.getByRole('button', { name: /Account menu/ }).click();
@@ -124,16 +126,26 @@ describe('pages around billing', () => {
     await close();
   });
 
-  it('opens the support console placeholder for staff', async () => {
+  it('opens the support console for staff, with every section for an admin', async () => {
     const { page, errors, close } = await openPage(browser);
     await page.goto(`${tierline.url}/login`);
     await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL('**/support');
-    await page.getByRole('heading', { name: 'Support console' }).waitFor();
+    await page.getByRole('heading', { name: 'Organizations', level: 1 }).waitFor();
     const navigation = page.getByRole('navigation', { name: 'Sections' });
-    expect(await navigation.getByRole('link').allInnerTexts()).toEqual(['Support console']);
+    expect(await navigation.getByRole('link').allInnerTexts()).toEqual([
+      'Organizations',
+      'Deactivation forecast',
+      'Email locks',
+      'Sales inquiries',
+      'Outbox',
+    ]);
+    // Org pages are not for staff: they are sent back to the console.
+    await page.goto(`${tierline.url}/settings/billing`);
+    await page.waitForURL('**/support');
+    await page.getByRole('table').waitFor();
     await screenshot(page, 'support-console');
     await expectAccessible(page);
     expect(errors).toEqual([]);
@@ -155,6 +167,53 @@ describe('pages around billing', () => {
     await expectAccessible(page);
     expect(errors).toEqual([]);
     await close();
+  });
+
+  it('tells a free org when inactivity would deactivate it, as information, and warns within 7 days', async () => {
+    const org = await signUpOrg(tierline, 'banner', 'Tidewater Trading');
+    const { page, errors, close } = await openPage(browser);
+    await logIn(page, tierline, org.email);
+    const fromApi = await org.client.expect(200, 'GET', `/v1/orgs/${org.orgId}`);
+    const date = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', day: 'numeric' }).format(
+      new Date(fromApi.projected_deactivation_at),
+    );
+    const banner = page.getByTestId('deactivation-banner');
+    expect(await banner.getAttribute('data-urgent')).toBe('false');
+    expect(await banner.getAttribute('role')).toBe('note');
+    expect(await banner.innerText()).toBe(
+      'Free organizations with no login and no API traffic for 30 days are deactivated. If nothing happens, ' +
+        `Tidewater Trading will be deactivated on ${date}. Logging in or sending API traffic through a runtime keeps it active.`,
+    );
+    await screenshot(page, 'deactivation-banner');
+    await expectAccessible(page);
+
+    // Paid plans are never deactivated for inactivity: no banner.
+    await subscribePlus(org);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('current-plan').innerText()).toContain('Plus');
+    expect(await banner.count()).toBe(0);
+    await close();
+
+    // Under the current rules a login moves the date 30 days out and sessions last at most 7 days, so a
+    // logged-in person never sees it within 7 days. To see the warning style, this page's copy of the org
+    // answer is given a date 3 days ahead (only projected_deactivation_at changes; nothing is stored).
+    const other = await signUpOrg(tierline, 'banner-urgent', 'Ebb Tide Imports');
+    const urgent = await openPage(browser);
+    const clock = (await new ApiClient(tierline.url).expect(200, 'GET', '/v1/test-clock')).now as string;
+    const soon = new Date(new Date(clock).getTime() + 3 * 86_400_000).toISOString();
+    await urgent.page.route(`**/v1/orgs/${other.orgId}`, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...(await response.json()), projected_deactivation_at: soon } });
+    });
+    await logIn(urgent.page, tierline, other.email);
+    const warning = urgent.page.getByTestId('deactivation-banner');
+    await expect.poll(() => warning.getAttribute('data-urgent')).toBe('true');
+    expect(await warning.getAttribute('role')).toBe('alert');
+    expect(await warning.innerText()).toContain('Ebb Tide Imports will be deactivated in 3 days');
+    await screenshot(urgent.page, 'deactivation-banner-urgent');
+    await expectAccessible(urgent.page);
+    expect([...errors, ...urgent.errors]).toEqual([]);
+    await urgent.close();
   });
 
   it('moves the test clock from the bar, refreshes the page, and asks to log in again once the session has lapsed', async () => {

@@ -213,8 +213,12 @@ export async function screenshot(page: Page, name: string) {
   await page.waitForFunction(() => document.querySelectorAll('.mantine-Loader-root').length === 0, undefined, {
     timeout: 15_000,
   });
+  // From the top, so the fixed header and navigation are drawn where a person sees them. With a dialog
+  // open only the window is taken: the dimmed backdrop covers the window, not the whole page.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const hasDialog = await page.evaluate(() => document.querySelector('[role="dialog"]') !== null);
   await mkdir(screenshotDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: !hasDialog });
 }
 
 const axeSource: string = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
@@ -244,4 +248,47 @@ export async function seriousAccessibilityViolations(page: Page): Promise<string
           .map((node) => `${JSON.stringify(node.target)} (${node.failureSummary?.replaceAll('\n', ' ') ?? ''})`)
           .join(', ')}`,
     );
+}
+
+/** Reports usage as a runtime does, with its token; answers the API's status and body. */
+export async function reportUsage(
+  tierline: Tierline,
+  token: string,
+  reportId: string,
+  usage: { timestamp: string; requests: number; service?: string }[],
+) {
+  const response = await fetch(`${tierline.url}/v1/runtime/usage`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ report_id: reportId, usage }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+/** A staff session for the seeding client: the admin from the environment, or a staff member it creates. */
+export async function staffClient(tierline: Tierline, credentials: { email: string; password: string } = ADMIN) {
+  const client = new ApiClient(tierline.url);
+  await client.expect(200, 'POST', '/v1/auth/login', credentials);
+  return client;
+}
+
+/** Creates a staff member with the roles (through the admin) and answers the credentials to log in with. */
+export async function createStaffMember(tierline: Tierline, label: string, roles: ('support' | 'sales' | 'admin')[]) {
+  const admin = await staffClient(tierline);
+  const email = uniqueEmail(label);
+  await admin.expect(201, 'POST', '/v1/admin/staff', {
+    email,
+    password: PASSWORD,
+    full_name: `${label[0].toUpperCase()}${label.slice(1)} Staff`,
+    roles,
+  });
+  return { email, password: PASSWORD };
+}
+
+/** Logs in through the login page without waiting for a particular page (staff land in the console). */
+export async function submitLogin(page: Page, tierline: Tierline, email: string, password = PASSWORD) {
+  await page.goto(`${tierline.url}/login`);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
 }

@@ -1,19 +1,32 @@
+import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { ApiError } from './api.ts';
 import { AppLayout } from './components/AppLayout.tsx';
 import { ErrorState, PageLoader } from './components/States.tsx';
+import { AcceptInvitationPage } from './pages/AcceptInvitationPage.tsx';
 import { AddPaymentMethodPage } from './pages/AddPaymentMethodPage.tsx';
 import { BillingPage } from './pages/BillingPage.tsx';
 import { ChangePlanPage } from './pages/ChangePlanPage.tsx';
-import { ComingSoonPage } from './pages/ComingSoonPage.tsx';
 import { ContactSalesPage } from './pages/ContactSalesPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
+import { RuntimesPage } from './pages/RuntimesPage.tsx';
 import { SignupPage } from './pages/SignupPage.tsx';
+import { EmailLocksPage } from './pages/support/EmailLocksPage.tsx';
+import { OutboxPage } from './pages/support/OutboxPage.tsx';
+import { SalesInquiriesPage } from './pages/support/SalesInquiriesPage.tsx';
+import { SupportOrgPage } from './pages/support/SupportOrgPage.tsx';
+import { SupportOrgsPage } from './pages/support/SupportOrgsPage.tsx';
+import { TeamPage } from './pages/TeamPage.tsx';
 import { UpgradePage } from './pages/UpgradePage.tsx';
 import { useMe } from './queries.ts';
 
 export const BILLING_PATH = '/settings/billing';
+
+// The chart library loads with the forecast, as it does with the usage card.
+const ForecastPage = lazy(() =>
+  import('./pages/support/ForecastPage.tsx').then((module) => ({ default: module.ForecastPage })),
+);
 
 /** The pages: sign-up and login for anyone, the rest behind a session. */
 export function App() {
@@ -21,6 +34,7 @@ export function App() {
     <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/signup" element={<SignupPage />} />
+      <Route path="/accept-invitation" element={<AcceptInvitationPage />} />
       <Route element={<RequireSession />}>
         <Route index element={<HomeRedirect />} />
         <Route path="/settings/billing" element={<MemberOnly page={<BillingPage />} />} />
@@ -28,38 +42,25 @@ export function App() {
         <Route path="/settings/billing/upgrade" element={<MemberOnly page={<UpgradePage />} />} />
         <Route path="/settings/billing/contact-sales" element={<MemberOnly page={<ContactSalesPage />} />} />
         <Route path="/settings/billing/payment-methods/new" element={<MemberOnly page={<AddPaymentMethodPage />} />} />
+        <Route path="/team" element={<MemberOnly page={<TeamPage />} />} />
+        <Route path="/runtimes" element={<MemberOnly page={<RuntimesPage />} />} />
+        <Route path="/support" element={<StaffOnly page={<SupportOrgsPage />} />} />
+        <Route path="/support/orgs/:orgId" element={<StaffOnly page={<SupportOrgPage />} />} />
         <Route
-          path="/team"
+          path="/support/forecast"
           element={
-            <MemberOnly
+            <StaffOnly
               page={
-                <ComingSoonPage title="Team" text="Members, their roles, teams and invitations will be managed here." />
+                <Suspense fallback={<PageLoader label="Loading the forecast" />}>
+                  <ForecastPage />
+                </Suspense>
               }
             />
           }
         />
-        <Route
-          path="/runtimes"
-          element={
-            <MemberOnly
-              page={
-                <ComingSoonPage
-                  title="Runtimes"
-                  text="Your gateway runtimes, their tokens and their connection state will be listed here."
-                />
-              }
-            />
-          }
-        />
-        <Route
-          path="/support"
-          element={
-            <ComingSoonPage
-              title="Support console"
-              text="Staff will search organizations, deactivate and reactivate them, and unlock emails here."
-            />
-          }
-        />
+        <Route path="/support/email-locks" element={<StaffOnly page={<EmailLocksPage />} />} />
+        <Route path="/support/sales-inquiries" element={<StaffOnly page={<SalesInquiriesPage />} />} />
+        <Route path="/support/outbox" element={<StaffOnly page={<OutboxPage />} />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>
@@ -91,6 +92,13 @@ function RequireSession() {
 function HomeRedirect() {
   const me = useMe().data;
   return <Navigate to={me?.kind === 'staff' ? '/support' : BILLING_PATH} replace />;
+}
+
+/** The support console is for staff: members go to their org's pages. */
+function StaffOnly({ page }: { page: React.ReactNode }) {
+  const me = useMe().data;
+  if (me?.kind !== 'staff') return <Navigate to={BILLING_PATH} replace />;
+  return page;
 }
 
 /** Org pages need an org: staff sessions have none, so they go to the support console. */

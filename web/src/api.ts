@@ -14,7 +14,7 @@ export class ApiError extends Error {
   }
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Calls the API; throws ApiError for any answer that is not 2xx, and for a network failure. */
 export async function api<T>(method: Method, path: string, body?: unknown): Promise<T> {
@@ -64,11 +64,13 @@ export interface Org {
   id: string;
   name: string;
   email: string;
+  owner_user_id?: string;
   status: 'active' | 'deactivated';
   plan: PlanId;
   created_at: string;
   last_login_at: string | null;
   deactivated_at: string | null;
+  deactivation_reason?: string | null;
   projected_deactivation_at: string | null;
 }
 
@@ -80,13 +82,15 @@ export interface OrgSummary {
 }
 
 /** GET /v1/me: a member of an org, or staff (no org). */
+export type StaffRole = 'support' | 'sales' | 'admin';
+
 export type Me =
   | { kind: 'member'; user: User; org: Org; roles: OrgRole[]; orgs: OrgSummary[] }
-  | { kind: 'staff'; user: User; staff_roles: string[] };
+  | { kind: 'staff'; user: User; staff_roles: StaffRole[] };
 
 export async function getMe(): Promise<Me> {
   const me = await get<Record<string, unknown>>('/v1/me');
-  if ('staff_roles' in me) return { kind: 'staff', ...(me as { user: User; staff_roles: string[] }) };
+  if ('staff_roles' in me) return { kind: 'staff', ...(me as { user: User; staff_roles: StaffRole[] }) };
   return { kind: 'member', ...(me as { user: User; org: Org; roles: OrgRole[]; orgs: OrgSummary[] }) };
 }
 
@@ -165,8 +169,10 @@ export interface Invoice {
   kind: 'cycle' | 'final';
   status: InvoiceStatus;
   currency: string;
+  collection?: 'charge_automatically' | 'send_invoice' | string;
   period: Period;
   billing_at: string;
+  due_at?: string;
   paid_at: string | null;
   lines: Line[];
   total: number;
@@ -190,6 +196,128 @@ export interface Usage {
   series: { start: string; requests: number }[];
 }
 
+/** A member with individual, team-inherited and effective roles (roles add up; the widest wins). */
+export interface Member {
+  user_id: string;
+  email: string;
+  full_name: string;
+  joined_at: string;
+  roles: OrgRole[];
+  team_roles: OrgRole[];
+  effective_roles: OrgRole[];
+  teams: { id: string; name: string }[];
+}
+
+export type GrantableRole = Exclude<OrgRole, 'owner'>;
+
+export interface Team {
+  id: string;
+  org_id: string;
+  name: string;
+  roles: GrantableRole[];
+  members: { user_id: string; email: string; full_name: string }[];
+  created_at: string;
+}
+
+export type InvitationStatus = 'pending' | 'accepted' | 'expired' | 'revoked';
+
+export interface Invitation {
+  id: string;
+  org_id: string;
+  email: string;
+  roles: GrantableRole[];
+  status: InvitationStatus;
+  invited_by: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+}
+
+export type RuntimeState = 'never_connected' | 'connected' | 'disconnected' | 'decommissioned';
+
+export interface Runtime {
+  id: string;
+  org_id: string;
+  control_plane_id: string;
+  name: string;
+  token_prefix: string;
+  created_at: string;
+  last_seen_at: string | null;
+  state: RuntimeState;
+}
+
+export interface RouteConfig {
+  path_prefix: string;
+  upstream_url: string;
+  service: string;
+}
+
+export interface ControlPlane {
+  id: string;
+  org_id: string;
+  status: 'active' | 'decommissioned';
+  created_at: string;
+  decommissioned_at: string | null;
+  version: number;
+  config: { routes: RouteConfig[] };
+}
+
+export interface AuditEvent {
+  id: string;
+  org_id: string;
+  actor: { type: string; id: string | null };
+  action: string;
+  target: { type: string; id: string | null };
+  before: unknown;
+  after: unknown;
+  reason: string | null;
+  created_at: string;
+}
+
+/** GET /v1/admin/orgs/{org_id}: what support sees of an org. */
+export interface StaffOrgDetail {
+  org: Org & { last_request_at: string | null };
+  control_plane: { id: string; status: 'active' | 'decommissioned'; decommissioned_at: string | null } | null;
+  members: Member[];
+  runtimes: Runtime[];
+  invoices: Invoice[];
+  audit_events: AuditEvent[];
+}
+
+export interface EmailLock {
+  id: string;
+  email: string;
+  org_id: string;
+  reason: string;
+  created_at: string;
+}
+
+export interface SalesInquiry {
+  id: string;
+  org_id: string;
+  name: string;
+  email: string;
+  company: string;
+  message: string;
+  created_at: string;
+}
+
+export interface OutboxEmail {
+  id: string;
+  to: string;
+  subject: string;
+  kind: string;
+  body: string;
+  org_id: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface Forecast extends Page<Org & { deactivates_at: string }> {
+  as_of: string;
+  until: string;
+}
+
 export interface TestClock {
   now: string;
   next_due_at: string | null;
@@ -206,3 +334,10 @@ export async function findTestClock(): Promise<TestClock | null> {
 }
 
 export const orgPath = (orgId: string, rest = '') => `/v1/orgs/${encodeURIComponent(orgId)}${rest}`;
+
+/** The API's message when its refusal names this field (or one of these codes), for showing at the field. */
+export function fieldError(error: unknown, field: string, codes: readonly string[] = []): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  if (error.field === field || codes.includes(error.code)) return error.message;
+  return undefined;
+}

@@ -77,3 +77,52 @@ export function countryName(code: string): string {
     return code;
   }
 }
+
+/** "3 minutes ago", "in 2 days", "just now": how far `iso` is from `now`, in the reader's language. */
+export function formatRelative(iso: string, now: Date): string {
+  const seconds = (new Date(iso).getTime() - now.getTime()) / 1000;
+  const magnitude = Math.abs(seconds);
+  if (magnitude < 45) return seconds <= 0 ? 'just now' : 'in a few seconds';
+  const format = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
+  // From this far on, in that unit: days up to 45 (so "in 30 days", not "next month"), then months.
+  const units: [Intl.RelativeTimeFormatUnit, number, number][] = [
+    ['year', 540 * 86_400, 365 * 86_400],
+    ['month', 45 * 86_400, 30 * 86_400],
+    ['day', 86_400, 86_400],
+    ['hour', 3_600, 3_600],
+    ['minute', 60, 60],
+  ];
+  for (const [unit, from, size] of units) {
+    if (magnitude >= from) return format.format(Math.round(seconds / size), unit);
+  }
+  return format.format(Math.round(seconds / 60), 'minute');
+}
+
+/** The currency's minor-unit digits: 2 for USD, 0 for JPY. */
+export function currencyDigits(currency: string): number {
+  return fractionDigits(currency.toUpperCase());
+}
+
+/**
+ * An amount typed by a person ("2,500", "2500.5", "19.99") as an integer of minor units, parsed as
+ * text so no float is involved; null when it is not a plain non-negative amount with at most the
+ * currency's decimals.
+ */
+export function parseMoneyInput(text: string, currency: string): number | null {
+  const digits = currencyDigits(currency);
+  const cleaned = text.trim().replace(/[,\s]/g, '');
+  const pattern = digits > 0 ? new RegExp(`^(\\d+)(?:\\.(\\d{0,${digits}}))?$`) : /^(\d+)$/;
+  const match = pattern.exec(cleaned);
+  if (!match) return null;
+  const minor = `${match[1]}${(match[2] ?? '').padEnd(digits, '0')}`.replace(/^0+(?=\d)/, '');
+  const value = Number(minor);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** A whole number typed by a person ("50,000,000"), or null. */
+export function parseCountInput(text: string): number | null {
+  const cleaned = text.trim().replace(/[,\s_]/g, '');
+  if (!/^\d+$/.test(cleaned)) return null;
+  const value = Number(cleaned);
+  return Number.isSafeInteger(value) ? value : null;
+}

@@ -9,6 +9,7 @@ import {
   NativeSelect,
   Notification,
   PasswordInput,
+  TableScrollContainer,
   Textarea,
   TextInput,
 } from '@mantine/core';
@@ -39,6 +40,10 @@ const theme = createTheme({
     Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
     // Mantine's focus placeholder is a presentational element a menu may not contain (axe: aria-required-children).
     Menu: Menu.extend({ defaultProps: { withInitialFocusPlaceholder: false } }),
+    // A table that scrolls sideways on a phone must be reachable by keyboard to scroll it (axe: scrollable-region-focusable).
+    TableScrollContainer: TableScrollContainer.extend({
+      defaultProps: { scrollAreaProps: { viewportProps: { tabIndex: 0 } } },
+    }),
   },
 });
 

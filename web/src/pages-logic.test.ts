@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Org, Subscription } from './api.ts';
 import { addMonthsFromAnchor, previousPeriodStart } from './billing.ts';
-import { formatMoney, minorToDecimal } from './format.ts';
-import { upcomingDeactivation } from './lifecycle.ts';
+import { formatMoney, formatRelative, minorToDecimal, parseCountInput, parseMoneyInput } from './format.ts';
+import { deactivationNotice } from './lifecycle.ts';
+import { actionLabel, forecastByDay, reasonLabel } from './support.ts';
 
 // The few rules the pages hold themselves: exact money text, the billing anchor for the chart's
 // previous period, and when the deactivation banner shows.
@@ -60,17 +61,84 @@ describe('deactivation banner', () => {
       ...overrides,
     }) as Org;
 
-  it('shows within 7 days of the projected deactivation of an active free org', () => {
-    expect(upcomingDeactivation(org({}), new Date('2027-06-03T00:00:00.000Z'))?.toISOString()).toBe(
-      '2027-06-10T00:00:00.000Z',
-    );
-    expect(upcomingDeactivation(org({}), new Date('2027-06-02T23:59:59.000Z'))).toBeNull();
+  it('tells an active free org its projected deactivation within 30 days, as information', () => {
+    expect(deactivationNotice(org({}), new Date('2027-05-11T00:00:00.000Z'))).toEqual({
+      at: new Date('2027-06-10T00:00:00.000Z'),
+      isUrgent: false,
+    });
+    expect(deactivationNotice(org({}), new Date('2027-05-10T23:59:59.000Z'))).toBeNull();
+    expect(deactivationNotice(org({}), new Date('2027-06-02T23:59:59.000Z'))?.isUrgent).toBe(false);
+  });
+
+  it('warns within 7 days, and still when the instant has passed but the sweep has not run', () => {
+    expect(deactivationNotice(org({}), new Date('2027-06-03T00:00:00.000Z'))?.isUrgent).toBe(true);
+    expect(deactivationNotice(org({}), new Date('2027-06-10T00:00:01.000Z'))?.isUrgent).toBe(true);
   });
 
   it('never shows for paid, deactivated or unprojected orgs', () => {
     const now = new Date('2027-06-09T00:00:00.000Z');
-    expect(upcomingDeactivation(org({ plan: 'plus' }), now)).toBeNull();
-    expect(upcomingDeactivation(org({ status: 'deactivated' }), now)).toBeNull();
-    expect(upcomingDeactivation(org({ projected_deactivation_at: null }), now)).toBeNull();
+    expect(deactivationNotice(org({ plan: 'plus' }), now)).toBeNull();
+    expect(deactivationNotice(org({ plan: 'enterprise' }), now)).toBeNull();
+    expect(deactivationNotice(org({ status: 'deactivated' }), now)).toBeNull();
+    expect(deactivationNotice(org({ projected_deactivation_at: null }), now)).toBeNull();
+  });
+});
+
+describe('what people type and read', () => {
+  it('parses money typed by a person exactly, as text', () => {
+    expect(parseMoneyInput('2,500', 'usd')).toBe(250000);
+    expect(parseMoneyInput('19.99', 'usd')).toBe(1999);
+    expect(parseMoneyInput('0.5', 'usd')).toBe(50);
+    expect(parseMoneyInput('0', 'usd')).toBe(0);
+    expect(parseMoneyInput('1500', 'jpy')).toBe(1500);
+    expect(parseMoneyInput('19.999', 'usd')).toBeNull();
+    expect(parseMoneyInput('-5', 'usd')).toBeNull();
+    expect(parseMoneyInput('1e3', 'usd')).toBeNull();
+    expect(parseMoneyInput('', 'usd')).toBeNull();
+    expect(parseMoneyInput('15.5', 'jpy')).toBeNull();
+  });
+
+  it('parses counts with separators', () => {
+    expect(parseCountInput('50,000,000')).toBe(50_000_000);
+    expect(parseCountInput('0')).toBe(0);
+    expect(parseCountInput('1.5')).toBeNull();
+    expect(parseCountInput('many')).toBeNull();
+  });
+
+  it('says how long ago something happened', () => {
+    const now = new Date('2027-06-10T12:00:00.000Z');
+    expect(formatRelative('2027-06-10T11:59:30.000Z', now)).toBe('just now');
+    expect(formatRelative('2027-06-10T11:57:00.000Z', now)).toBe('3 minutes ago');
+    expect(formatRelative('2027-06-10T09:00:00.000Z', now)).toBe('3 hours ago');
+    expect(formatRelative('2027-06-09T12:00:00.000Z', now)).toBe('yesterday');
+    expect(formatRelative('2027-06-15T12:00:00.000Z', now)).toBe('in 5 days');
+    expect(formatRelative('2027-07-10T12:00:00.000Z', now)).toBe('in 30 days');
+    expect(formatRelative('2027-09-10T12:00:00.000Z', now)).toBe('in 3 months');
+  });
+});
+
+describe('support console', () => {
+  it('counts orgs falling due per UTC day, zero-filled, with the already due on the first day', () => {
+    const days = forecastByDay(
+      ['2027-06-09T23:00:00.000Z', '2027-06-10T13:00:00.000Z', '2027-06-12T00:00:00.000Z', '2027-06-12T23:59:59.000Z'],
+      '2027-06-10T12:00:00.000Z',
+      '2027-06-13T12:00:00.000Z',
+    );
+    expect(days).toEqual([
+      { day: '2027-06-10', count: 2 },
+      { day: '2027-06-11', count: 0 },
+      { day: '2027-06-12', count: 2 },
+      { day: '2027-06-13', count: 0 },
+    ]);
+  });
+
+  it('reads reasons and actions as words', () => {
+    expect(reasonLabel('abuse')).toBe('Abuse');
+    expect(reasonLabel('inactivity')).toMatch(/^Inactivity/);
+    expect(reasonLabel('Chargeback fraud on three cards')).toBe('Chargeback fraud on three cards');
+    expect(reasonLabel('other')).toBe('other');
+    expect(reasonLabel('plan_changed_by_sales')).toBe('Plan changed by sales');
+    expect(actionLabel('org.deactivated')).toBe('Organization deactivated');
+    expect(actionLabel('widget.frobbed')).toBe('Widget frobbed');
   });
 });

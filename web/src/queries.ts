@@ -1,16 +1,22 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import {
   type BillingOverview,
   type Catalog,
+  type ControlPlane,
   findTestClock,
   get,
   getMe,
+  type Invitation,
   type Invoice,
   type Me,
+  type Member,
   type Org,
   orgPath,
   type Page,
   type PaymentMethod,
+  type Runtime,
+  type StaffOrgDetail,
+  type Team,
   type Usage,
 } from './api.ts';
 
@@ -67,3 +73,61 @@ export const useUsage = (orgId: string, range: { start: string; end: string } | 
     enabled: range !== undefined,
     placeholderData: keepPreviousData,
   });
+
+export const useMembers = (orgId: string, enabled = true) =>
+  useQuery({
+    queryKey: ['org', orgId, 'members'],
+    queryFn: () => get<Page<Member>>(orgPath(orgId, '/members')),
+    enabled,
+  });
+
+export const useTeams = (orgId: string, enabled = true) =>
+  useQuery({ queryKey: ['org', orgId, 'teams'], queryFn: () => get<Page<Team>>(orgPath(orgId, '/teams')), enabled });
+
+export const useInvitations = (orgId: string, enabled = true) =>
+  useQuery({
+    queryKey: ['org', orgId, 'invitations'],
+    queryFn: () => get<Page<Invitation>>(orgPath(orgId, '/invitations')),
+    enabled,
+  });
+
+/** The org's runtimes; their state moves with time, so the list refreshes itself every half minute. */
+export const useRuntimes = (orgId: string, enabled = true) =>
+  useQuery({
+    queryKey: ['org', orgId, 'runtimes'],
+    queryFn: () => get<Page<Runtime>>(orgPath(orgId, '/runtimes')),
+    enabled,
+    refetchInterval: 30_000,
+  });
+
+export const useControlPlane = (orgId: string, enabled = true) =>
+  useQuery({
+    queryKey: ['org', orgId, 'control-plane'],
+    queryFn: () => get<ControlPlane>(orgPath(orgId, '/control-plane')),
+    enabled,
+  });
+
+export const useStaffOrg = (orgId: string) =>
+  useQuery({
+    queryKey: ['admin', 'org', orgId],
+    queryFn: () => get<StaffOrgDetail>(`/v1/admin/orgs/${encodeURIComponent(orgId)}`),
+  });
+
+/** The staff member's view of the session; the console only renders for staff. */
+export function useStaff(): Extract<Me, { kind: 'staff' }> | undefined {
+  const me = useMe().data;
+  return me?.kind === 'staff' ? me : undefined;
+}
+
+/** A staff list (orgs, email locks, inquiries, outbox), page by page with its cursor. */
+export function useStaffList<T>(key: readonly unknown[], path: string, params: Record<string, string> = {}) {
+  return useInfiniteQuery({
+    queryKey: ['admin', ...key, params],
+    queryFn: ({ pageParam }) => {
+      const query = new URLSearchParams({ ...params, limit: '20', ...(pageParam ? { cursor: pageParam } : {}) });
+      return get<Page<T>>(`${path}?${query}`);
+    },
+    initialPageParam: '',
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}

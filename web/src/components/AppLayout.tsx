@@ -15,9 +15,13 @@ import {
 import { useDisclosure, useReducedMotion } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import {
+  IconBuilding,
+  IconChartBar,
   IconCheck,
-  IconLifebuoy,
+  IconLock,
   IconLogout,
+  IconMail,
+  IconMessages,
   IconReceipt2,
   IconSelector,
   IconServer2,
@@ -26,6 +30,7 @@ import {
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { hasStaffRole, STAFF_ROLE_LABELS } from '../access.ts';
 import { api, type Me } from '../api.ts';
 import { useMe } from '../queries.ts';
 import { Brand } from './Brand.tsx';
@@ -57,6 +62,7 @@ export function AppLayout() {
 
   return (
     <AppShell
+      className="app-shell"
       header={{ height: 60 }}
       navbar={{ width: 248, breakpoint: 'sm', collapsed: { mobile: !isNavOpen } }}
       padding={{ base: 'sm', sm: 'lg' }}
@@ -111,25 +117,53 @@ export function AppLayout() {
   );
 }
 
+interface NavItem {
+  to: string;
+  label: string;
+  icon: typeof IconReceipt2;
+  /** Current only on exactly this path (not below it), */
+  exact?: boolean;
+  /** and also under these paths (an org's detail belongs to Organizations). */
+  alsoActiveUnder?: string[];
+}
+
+function navigationOf(me: Me): { heading: string; items: NavItem[] } {
+  if (me.kind === 'member') {
+    return {
+      heading: 'Settings',
+      items: [
+        { to: '/settings/billing', label: 'Billing and Usage', icon: IconReceipt2 },
+        { to: '/team', label: 'Team', icon: IconUsers },
+        { to: '/runtimes', label: 'Runtimes', icon: IconServer2 },
+      ],
+    };
+  }
+  const isSupport = hasStaffRole(me.staff_roles, 'support');
+  const isSales = hasStaffRole(me.staff_roles, 'sales');
+  return {
+    heading: 'Support console',
+    items: [
+      { to: '/support', label: 'Organizations', icon: IconBuilding, exact: true, alsoActiveUnder: ['/support/orgs'] },
+      { to: '/support/forecast', label: 'Deactivation forecast', icon: IconChartBar },
+      ...(isSupport ? [{ to: '/support/email-locks', label: 'Email locks', icon: IconLock }] : []),
+      ...(isSales ? [{ to: '/support/sales-inquiries', label: 'Sales inquiries', icon: IconMessages }] : []),
+      { to: '/support/outbox', label: 'Outbox', icon: IconMail },
+    ],
+  };
+}
+
 function SideNavigation({ me }: { me: Me }) {
   const location = useLocation();
-  const items =
-    me.kind === 'member'
-      ? [
-          { to: '/settings/billing', label: 'Billing and Usage', icon: IconReceipt2 },
-          { to: '/team', label: 'Team', icon: IconUsers },
-          { to: '/runtimes', label: 'Runtimes', icon: IconServer2 },
-        ]
-      : [{ to: '/support', label: 'Support console', icon: IconLifebuoy }];
+  const { heading, items } = navigationOf(me);
+  const isUnder = (path: string) => location.pathname === path || location.pathname.startsWith(`${path}/`);
   return (
     <Stack gap={4} component="nav" aria-label="Sections">
-      {me.kind === 'member' && (
-        <Text size="xs" fw={600} c="dimmed" tt="uppercase" px="sm" pt={4} pb={4}>
-          Settings
-        </Text>
-      )}
+      <Text size="xs" fw={600} c="dimmed" tt="uppercase" px="sm" pt={4} pb={4}>
+        {heading}
+      </Text>
       {items.map((item) => {
-        const isActive = location.pathname === item.to || location.pathname.startsWith(`${item.to}/`);
+        const isActive =
+          (item.exact ? location.pathname === item.to : isUnder(item.to)) || (item.alsoActiveUnder ?? []).some(isUnder);
         return (
           <NavLink
             key={item.to}
@@ -150,6 +184,11 @@ function SideNavigation({ me }: { me: Me }) {
           />
         );
       })}
+      {me.kind === 'staff' && (
+        <Text size="xs" c="dimmed" px="sm" pt="md">
+          Your staff roles: {me.staff_roles.map((role) => STAFF_ROLE_LABELS[role]).join(', ')}
+        </Text>
+      )}
     </Stack>
   );
 }

@@ -1,6 +1,6 @@
 import { Alert, Badge, Button, Card, Divider, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconAlertTriangle, IconInfoCircle } from '@tabler/icons-react';
+import { IconAlertTriangle } from '@tabler/icons-react';
 import { lazy, Suspense, useEffect } from 'react';
 import { Link } from 'react-router';
 import type { BillingOverview, Catalog, Org } from '../api.ts';
@@ -275,16 +275,6 @@ function PlanDetails({
           </>
         )}
 
-        {billing.plan === 'free' && org.projected_deactivation_at && (
-          <Group gap="xs" wrap="nowrap" align="flex-start">
-            <IconInfoCircle size={18} color="var(--mantine-color-dimmed)" aria-hidden style={{ flexShrink: 0 }} />
-            <Text size="sm" c="dimmed">
-              Free organizations are deactivated after 30 days without a login and without API traffic. If nothing
-              happens before then, this one will be on {formatDate(org.projected_deactivation_at)}. A login or API
-              traffic through a runtime keeps it active.
-            </Text>
-          </Group>
-        )}
         {billing.plan === 'enterprise' && (
           <Text size="sm" c="dimmed">
             Your contract is managed by our sales team. To change it, use Contact Sales under Change Plan.
