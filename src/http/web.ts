@@ -15,7 +15,8 @@ const RESERVED = /^\/(?:v1|docs|openapi\.json|healthz|readyz|metrics)(?:[/?#]|$)
  * browser navigates to them (it asks for text/html), so API clients keep the API's JSON 404. New
  * sections of the pages add their first path segment here.
  */
-const APP_ROUTES = /^\/(?:$|login$|signup$|settings(?:\/|$)|team(?:\/|$)|runtimes(?:\/|$)|support(?:\/|$)|app(?:\/|$))/;
+const APP_ROUTES =
+  /^\/(?:$|login$|signup$|accept-invitation$|settings(?:\/|$)|team(?:\/|$)|runtimes(?:\/|$)|support(?:\/|$)|app(?:\/|$))/;
 
 /** A last path segment with a dot names a file: a missing one is a 404, not the app. */
 const FILE_LIKE = /\/[^/]*\.[^/]*$/;

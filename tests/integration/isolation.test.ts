@@ -140,6 +140,7 @@ const BODIES: Record<string, (ids: Ids) => unknown> = {
 /** A query string for each route that requires query parameters. */
 const QUERIES: Record<string, string> = {
   'GET /v1/admin/lifecycle/forecast': 'days=30',
+  'GET /v1/admin/lifecycle/forecast/daily': 'days=30',
 };
 
 /** Ids a body names, which the reverse test swaps for another org's too. */

@@ -460,6 +460,16 @@ describe('the lifecycle forecast', () => {
     const second = await forecast(`days=30&limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`);
     expect(second.body.data.map((org: any) => org.id)).toEqual([a.orgId]);
     expect(second.body.next_cursor).toBeNull();
+
+    // The same forecast counted per UTC day, for a chart.
+    const daily = await t.call('GET', '/v1/admin/lifecycle/forecast/daily?days=30', { cookie: await staff() });
+    expectStatus(daily, 200);
+    expect(daily.body).toMatchObject({ as_of: at(3), until: at(33) });
+    expect(daily.body.days).toEqual([
+      { day: at(31).slice(0, 10), count: 1 },
+      { day: at(32).slice(0, 10), count: 1 },
+      { day: at(33).slice(0, 10), count: 1 },
+    ]);
   });
 
   it('answers 400 naming days for a bad or missing days, 403 to non-staff and 401 to anonymous callers', async () => {

@@ -471,9 +471,21 @@ describe('email locks (spec 8, 9)', () => {
     const locks = await emailLocks();
     expect(locks.find((lock) => lock.org_id === owner.orgId)).toMatchObject({
       email: owner.email,
+      org_name: (await detail(owner.orgId)).org.name,
       reason: 'owner_request',
       created_at: lockedAt,
     });
+    const ofEmail = await t.call(
+      'GET',
+      `/v1/admin/email-locks?email=${encodeURIComponent(owner.email.toUpperCase())}`,
+      {
+        cookie: await h.staff(),
+      },
+    );
+    expect(ofEmail.body.data.map((lock: any) => lock.org_id)).toEqual([owner.orgId]);
+    expect((await detail(owner.orgId)).email_locks).toEqual([
+      { email: owner.email, reason: 'owner_request', created_at: lockedAt },
+    ]);
     expectError(await logIn(owner), 403, 'org_deactivated');
 
     const lifted = await t.call('DELETE', `/v1/admin/email-locks/${encodeURIComponent(owner.email.toUpperCase())}`, {
@@ -552,6 +564,9 @@ describe('the staff org detail (spec 12)', () => {
     expect(view.runtimes).toEqual([expect.objectContaining({ control_plane_id: org.controlPlaneId })]);
     expect(view.invoices.map((invoice: any) => invoice.id)).toEqual([downgraded.body.final_invoice.id]);
     expect(view.invoices[0]).toMatchObject({ kind: 'final', status: 'paid' });
+    expect(view.subscription).toBeNull();
+    expect(view.payment_methods).toEqual([expect.objectContaining({ brand: 'visa', last4: '4242' })]);
+    expect(view.email_locks).toEqual([]);
     const actions = view.audit_events.map((event: any) => event.action);
     expect(actions).toContain('org.created');
     expect(actions).toContain('subscription.ended');

@@ -6,6 +6,7 @@ import {
   invitations,
   memberRoles,
   memberships,
+  orgs,
   sessions,
   systemAccounts,
   teamMembers,
@@ -159,12 +160,27 @@ export async function unlockEmail(executor: Executor, email: string): Promise<Em
   return executor.delete(emailLocks).where(eq(emailLocks.email, email)).returning();
 }
 
-/** Email locks, newest first. */
-export async function listEmailLocks(executor: Executor, limit: number, cursor?: Cursor): Promise<EmailLockRow[]> {
-  return executor
-    .select()
+/** Email locks, newest first, with the name of the org that holds each; optionally of one email. */
+export async function listEmailLocks(
+  executor: Executor,
+  values: { limit: number; cursor?: Cursor; email?: string },
+): Promise<Array<EmailLockRow & { orgName: string | null }>> {
+  const rows = await executor
+    .select({ lock: emailLocks, orgName: orgs.name })
     .from(emailLocks)
-    .where(afterCursor(emailLocks.createdAt, emailLocks.id, cursor))
+    .leftJoin(orgs, eq(orgs.id, emailLocks.orgId))
+    .where(
+      and(
+        values.email ? eq(emailLocks.email, values.email) : undefined,
+        afterCursor(emailLocks.createdAt, emailLocks.id, values.cursor),
+      ),
+    )
     .orderBy(desc(emailLocks.createdAt), desc(emailLocks.id))
-    .limit(limit);
+    .limit(values.limit);
+  return rows.map((row) => ({ ...row.lock, orgName: row.orgName }));
+}
+
+/** The locks an org's deactivation put on its email (still in place). */
+export async function listOrgEmailLocks(executor: Executor, orgId: string): Promise<EmailLockRow[]> {
+  return executor.select().from(emailLocks).where(eq(emailLocks.orgId, orgId));
 }

@@ -5,18 +5,24 @@ import { decodeCursor, toPage } from '../../db/pagination.ts';
 import type { Deps } from '../../deps.ts';
 import { actorOf, requireStaff } from '../../http/auth.ts';
 import { bodyOptional, errors, ListQuery, OrgParams } from '../../http/schemas.ts';
-import { type EmailLockRow, listEmailLocks } from '../identity/index.ts';
-import { listProjectedDeactivations, type OrgRecord, presentOrg } from '../organizations/index.ts';
+import { type EmailLockRow, listEmailLocks, normalizeEmail } from '../identity/index.ts';
+import {
+  countProjectedDeactivationsByDay,
+  listProjectedDeactivations,
+  type OrgRecord,
+  presentOrg,
+} from '../organizations/index.ts';
 import { deactivateOrg } from './deactivate-orgs.ts';
 import { reactivateOrg } from './reactivate-org.ts';
 import { staffOrgDetail } from './staff-org-detail.ts';
 import { unlockEmailByStaff } from './unlock-email.ts';
 
-function presentLock(lock: EmailLockRow) {
+function presentLock(lock: EmailLockRow & { orgName?: string | null }) {
   return {
     id: lock.id,
     email: lock.email,
     org_id: lock.orgId,
+    org_name: lock.orgName ?? null,
     reason: lock.reason,
     created_at: lock.createdAt.toISOString(),
   };
@@ -96,11 +102,26 @@ export function lifecycleRoutes(deps: Deps) {
 
     app.get(
       '/admin/email-locks',
-      { schema: { tags: ['support'], querystring: ListQuery, response: errors(400, 401, 403) } },
+      {
+        schema: {
+          tags: ['support'],
+          querystring: Type.Intersect([
+            ListQuery,
+            Type.Object({
+              email: Type.Optional(Type.String({ maxLength: 254, description: 'Only locks of this email.' })),
+            }),
+          ]),
+          response: errors(400, 401, 403),
+        },
+      },
       async (request) => {
         requireStaff(request, 'support');
         const limit = request.query.limit ?? 20;
-        const rows = await listEmailLocks(db, limit + 1, decodeCursor(request.query.cursor));
+        const rows = await listEmailLocks(db, {
+          limit: limit + 1,
+          cursor: decodeCursor(request.query.cursor),
+          email: request.query.email ? normalizeEmail(request.query.email) : undefined,
+        });
         return toPage(rows, limit, presentLock);
       },
     );
@@ -156,6 +177,29 @@ export function lifecycleRoutes(deps: Deps) {
           deactivates_at: (org.projectedDeactivationAt as Date).toISOString(),
         }));
         return { as_of: request.now.toISOString(), until: until.toISOString(), ...page };
+      },
+    );
+
+    app.get(
+      '/admin/lifecycle/forecast/daily',
+      {
+        schema: {
+          tags: ['support'],
+          querystring: Type.Object({
+            days: Type.Integer({ minimum: 0, maximum: 366, description: 'How many days ahead to look.' }),
+          }),
+          response: errors(400, 401, 403),
+        },
+      },
+      async (request) => {
+        requireStaff(request);
+        const until = new Date(request.now.getTime() + request.query.days * DAY_MS);
+        const days = await countProjectedDeactivationsByDay(db, until);
+        return {
+          as_of: request.now.toISOString(),
+          until: until.toISOString(),
+          days: days.map((entry) => ({ day: entry.day.toISOString().slice(0, 10), count: entry.count })),
+        };
       },
     );
   };

@@ -1,25 +1,38 @@
 import type { Database } from '../../db/client.ts';
 import { listAuditEvents, presentAuditEvent } from '../audit/index.ts';
-import { linesOf, listInvoices, presentInvoice } from '../billing/index.ts';
-import { listMembers, presentMember } from '../identity/index.ts';
+import {
+  findActiveSubscription,
+  linesOf,
+  listInvoices,
+  listPaymentMethods,
+  presentInvoice,
+  presentPaymentMethod,
+  presentSubscription,
+} from '../billing/index.ts';
+import { listMembers, listOrgEmailLocks, presentMember } from '../identity/index.ts';
 import { getOrg, presentOrg } from '../organizations/index.ts';
 import { findCurrentControlPlane, listRuntimes, presentRuntime } from '../runtimes/index.ts';
 import { latestRequestAt } from '../usage/index.ts';
 
 /**
  * What support sees of an org (spec 12): the org with its activity (last login, last request,
- * projected deactivation), members, runtimes, the latest invoices and the latest audit events.
+ * projected deactivation), its subscription, payment methods and email locks, members, runtimes,
+ * the latest invoices and the latest audit events.
  */
 export async function staffOrgDetail(db: Database, now: Date, orgId: string) {
   const org = await getOrg(db, orgId);
-  const [members, runtimes, controlPlane, invoices, auditEvents, lastRequestAt] = await Promise.all([
-    listMembers(db, orgId),
-    listRuntimes(db, orgId),
-    findCurrentControlPlane(db, orgId),
-    listInvoices(db, orgId, 20),
-    listAuditEvents(db, orgId, 50),
-    latestRequestAt(db, orgId),
-  ]);
+  const [members, runtimes, controlPlane, invoices, auditEvents, lastRequestAt, subscription, methods, locks] =
+    await Promise.all([
+      listMembers(db, orgId),
+      listRuntimes(db, orgId),
+      findCurrentControlPlane(db, orgId),
+      listInvoices(db, orgId, 20),
+      listAuditEvents(db, orgId, 50),
+      latestRequestAt(db, orgId),
+      findActiveSubscription(db, orgId),
+      listPaymentMethods(db, orgId),
+      listOrgEmailLocks(db, orgId),
+    ]);
   const lines = await linesOf(
     db,
     invoices.map((invoice) => invoice.id),
@@ -33,6 +46,13 @@ export async function staffOrgDetail(db: Database, now: Date, orgId: string) {
           decommissioned_at: controlPlane.decommissionedAt?.toISOString() ?? null,
         }
       : null,
+    subscription: subscription ? presentSubscription(subscription, now) : null,
+    payment_methods: methods.map(presentPaymentMethod),
+    email_locks: locks.map((lock) => ({
+      email: lock.email,
+      reason: lock.reason,
+      created_at: lock.createdAt.toISOString(),
+    })),
     members: members.map(presentMember),
     runtimes: runtimes.map((row) => presentRuntime(row.runtime, row.controlPlaneStatus, now)),
     invoices: invoices.map((invoice) => presentInvoice(invoice, lines)),

@@ -1,4 +1,5 @@
 export {
+  countProjectedDeactivationsByDay,
   findActiveControlPlane,
   findOrg,
   getOrg,

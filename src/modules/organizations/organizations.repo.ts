@@ -274,3 +274,28 @@ export async function markOrgReactivated(executor: Executor, orgId: string): Pro
 export async function setProjectedDeactivation(executor: Executor, orgId: string, projected: Date): Promise<void> {
   await executor.update(orgs).set({ projectedDeactivationAt: projected }).where(eq(orgs.id, orgId));
 }
+
+/** How many free, active orgs reach t* on each UTC day up to `until` (the forecast's chart). */
+export async function countProjectedDeactivationsByDay(
+  executor: Executor,
+  until: Date,
+): Promise<Array<{ day: Date; count: number }>> {
+  const day = sql<string>`date_trunc('day', ${orgs.projectedDeactivationAt} at time zone 'UTC')`;
+  const rows = await executor
+    .select({ day, count: sql<number>`count(*)::int` })
+    .from(orgs)
+    .where(
+      and(
+        eq(orgs.status, 'active'),
+        eq(orgs.plan, 'free'),
+        isNotNull(orgs.projectedDeactivationAt),
+        lte(orgs.projectedDeactivationAt, until),
+      ),
+    )
+    .groupBy(day)
+    .orderBy(day);
+  return rows.map((row) => ({
+    day: new Date(`${String(row.day).slice(0, 10)}T00:00:00.000Z`),
+    count: Number(row.count),
+  }));
+}
