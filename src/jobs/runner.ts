@@ -69,13 +69,29 @@ export async function cancelDue(executor: Executor, kind: string, subjectId: str
     .where(and(eq(dueItems.kind, kind), eq(dueItems.subjectId, subjectId), eq(dueItems.status, 'pending')));
 }
 
-/** Cancels the pending items of a kind for many subjects. */
-export async function cancelDueMany(executor: Executor, kind: string, subjectIds: readonly string[], now: Date) {
+/**
+ * Cancels the pending items of a kind for many subjects; with `after`, only those due after it (the
+ * items of the pass in progress are left to be marked done by it).
+ */
+export async function cancelDueMany(
+  executor: Executor,
+  kind: string,
+  subjectIds: readonly string[],
+  now: Date,
+  options: { after?: Date } = {},
+) {
   if (subjectIds.length === 0) return;
   await executor
     .update(dueItems)
     .set({ status: 'cancelled', processedAt: now })
-    .where(and(eq(dueItems.kind, kind), inArray(dueItems.subjectId, [...subjectIds]), eq(dueItems.status, 'pending')));
+    .where(
+      and(
+        eq(dueItems.kind, kind),
+        sql`${dueItems.subjectId} in (select jsonb_array_elements_text(${JSON.stringify(subjectIds)}::jsonb))`,
+        eq(dueItems.status, 'pending'),
+        options.after ? gt(dueItems.dueAt, options.after) : undefined,
+      ),
+    );
 }
 
 const MAX_ATTEMPTS = 5;

@@ -12,8 +12,10 @@ export function checkReason(reason: string | undefined): string {
   return trimmed;
 }
 
-const day = (instant: Date) =>
-  instant.toLocaleString('en-US', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).concat(' UTC');
+// One formatter for every message: building one per call costs a tenth of a millisecond, and the
+// sweep writes a thousand notices per transaction.
+const UTC_DATE_TIME = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
+const day = (instant: Date) => `${UTC_DATE_TIME.format(instant)} UTC`;
 
 /** The outbox kind of the warning `days` before t*. */
 export const warningKind = (days: number) => `inactivity_warning_${days}d`;

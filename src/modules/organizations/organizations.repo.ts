@@ -256,7 +256,8 @@ export async function markOrgsDeactivated(
     })
     .where(inArray(orgs.id, [...orgIds]))
     .returning();
-  await cancelDueMany(executor, ORG_INACTIVITY, orgIds, values.now);
+  // Checks due later are cancelled; one due now or before finds the org deactivated and stops.
+  await cancelDueMany(executor, ORG_INACTIVITY, orgIds, values.now, { after: values.now });
   return rows;
 }
 
