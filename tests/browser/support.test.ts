@@ -21,8 +21,9 @@ import {
 } from './support.ts';
 
 // The support console in a real browser, with staff holding only the role each task needs: support
-// deactivates and reactivates an org (its admin refused, then let in again) and unlocks an email;
-// sales sets Enterprise; anyone on staff reads the deactivation forecast.
+// deactivates and reactivates an org (its admin refused, then let in again), finds a locked email and
+// unlocks it; sales sets Enterprise, then Plus on a card picked from the org's; anyone on staff reads
+// the deactivation forecast.
 
 const CLOCK_START = '2026-08-03T09:00:00.000Z';
 let tierline: Tierline;
@@ -89,6 +90,7 @@ describe('Support console', () => {
     // Support has no sales tools.
     expect(await page.getByRole('button', { name: 'Set plan' }).count()).toBe(0);
     await page.getByRole('region', { name: 'Runtimes' }).getByText('edge-1').waitFor();
+    await page.getByRole('region', { name: 'Subscription' }).getByText('the organization is on Free').waitFor();
     await screenshot(page, 'support-org');
     await expectAccessible(page);
 
@@ -110,6 +112,9 @@ describe('Support console', () => {
     await dialog.waitFor({ state: 'detached' });
     const deactivated = page.getByTestId('deactivated');
     await deactivated.getByText('Reason: The owner asked').waitFor();
+    // The detail says the email is still locked, with Unlock for support.
+    await deactivated.getByTestId('email-lock').getByText('is still locked').waitFor();
+    await deactivated.getByRole('button', { name: `Unlock ${org.email}` }).waitFor();
     await page.getByTestId('audit-trail').getByText('Organization deactivated').waitFor();
     await page.getByRole('button', { name: 'Reactivate' }).waitFor();
     await screenshot(page, 'support-org-deactivated');
@@ -130,6 +135,8 @@ describe('Support console', () => {
     await reactivate.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Deactivate', exact: true }).waitFor();
     await page.getByTestId('audit-trail').getByText('Organization reactivated').waitFor();
+    // Reactivation lifted the lock.
+    expect(await page.getByTestId('email-lock').count()).toBe(0);
 
     // Now the owner gets in, and the team admin too, with the team membership given back.
     await logIn(owner.page, tierline, org.email);
@@ -143,10 +150,12 @@ describe('Support console', () => {
     await close();
   });
 
-  it('unlocks an email as support, so it can sign up again', async () => {
+  it('finds a lock by email, opens its org and unlocks it there as support, so it can sign up again', async () => {
     const org = await signUpOrg(tierline, 'locked', 'Difference Society');
+    const other = await signUpOrg(tierline, 'locked-too', 'Engine Society');
     const admin = await staffClient(tierline);
     await admin.expect(200, 'POST', `/v1/admin/orgs/${org.orgId}/deactivate`, { reason: 'abuse' });
+    await admin.expect(200, 'POST', `/v1/admin/orgs/${other.orgId}/deactivate`, { reason: 'support_request' });
     const refused = await new ApiClient(tierline.url).request('POST', '/v1/signup', {
       email: org.email,
       password: PASSWORD,
@@ -160,16 +169,50 @@ describe('Support console', () => {
     await logInAsStaff(page, support);
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Email locks' }).click();
     await page.getByRole('heading', { name: 'Email locks', level: 1 }).waitFor();
+    // Every lock names its organization.
     const row = page.getByTestId(`lock-${org.email}`);
     await row.getByText('Abuse').waitFor();
+    await row.getByRole('link', { name: 'Difference Society' }).waitFor();
+    await page.getByTestId(`lock-${other.email}`).getByRole('link', { name: 'Engine Society' }).waitFor();
     await screenshot(page, 'support-email-locks');
     await expectAccessible(page);
-    await row.getByRole('button', { name: `Unlock ${org.email}` }).click();
+
+    // Searching by email (in any case) keeps only that email's locks.
+    await page.getByRole('textbox', { name: 'Email' }).fill(org.email.toUpperCase());
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByText(`Locks on ${org.email.toUpperCase()}, newest first.`).waitFor();
+    await expect.poll(() => page.getByTestId(`lock-${other.email}`).count()).toBe(0);
+    expect(await page.getByRole('table').getByRole('row').count()).toBe(2);
+    await screenshot(page, 'support-email-locks-search');
+    await expectAccessible(page);
+
+    // The org's page says the email is still locked, and support unlocks it there.
+    await row.getByRole('link', { name: 'Difference Society' }).click();
+    await page.getByRole('heading', { name: 'Difference Society', level: 1 }).waitFor();
+    const lock = page.getByTestId('email-lock');
+    await lock.getByText('is still locked').waitFor();
+    await lock.getByRole('button', { name: `Unlock ${org.email}` }).click();
     const dialog = page.getByRole('dialog', { name: `Unlock ${org.email}?` });
     await dialog.getByText('stays deactivated').waitFor();
     await dialog.getByRole('button', { name: 'Unlock email' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await expect.poll(() => row.count()).toBe(0);
+    await lock.getByText('is not locked any more').waitFor();
+    expect(await lock.getByRole('button').count()).toBe(0);
+    await page.getByTestId('deactivated').waitFor();
+    await screenshot(page, 'support-org-unlocked');
+    await expectAccessible(page);
+
+    // Back on Email locks, the search finds nothing for it; the other lock is unlocked from the list.
+    await page.goBack();
+    await page.getByText(`No lock on ${org.email.toUpperCase()}.`).waitFor();
+    await page.getByRole('button', { name: 'All locks' }).click();
+    const otherRow = page.getByTestId(`lock-${other.email}`);
+    await otherRow.getByRole('button', { name: `Unlock ${other.email}` }).click();
+    const listDialog = page.getByRole('dialog', { name: `Unlock ${other.email}?` });
+    await listDialog.getByRole('button', { name: 'Unlock email' }).click();
+    await listDialog.waitFor({ state: 'detached' });
+    await expect.poll(() => otherRow.count()).toBe(0);
+    expect(await row.count()).toBe(0);
 
     const again = await new ApiClient(tierline.url).request('POST', '/v1/signup', {
       email: org.email,
@@ -180,6 +223,7 @@ describe('Support console', () => {
     expect(again.status).toBe(201);
     const detail = await admin.expect(200, 'GET', `/v1/admin/orgs/${org.orgId}`);
     expect(detail.org.status).toBe('deactivated');
+    expect(detail.email_locks).toEqual([]);
     expect(errors).toEqual([]);
     await close();
   });
@@ -187,6 +231,15 @@ describe('Support console', () => {
   it('sets Enterprise with contract terms as sales, from the sales inquiry', async () => {
     const org = await signUpOrg(tierline, 'enterprise', 'Jacquard Mills');
     await subscribePlus(org);
+    // A second card; the newest becomes the one Plus charges.
+    await org.client.expect(201, 'POST', `/v1/orgs/${org.orgId}/payment-methods`, {
+      card: { number: '5555555555554444', exp_month: 4, exp_year: 2031, cvc: '123' },
+      billing_details: {
+        name: 'Jacquard Accounts',
+        email: org.email,
+        address: { line1: '2 Loom Street', city: 'Lyon', postal_code: '69001', country: 'FR' },
+      },
+    });
     await org.client.expect(201, 'POST', `/v1/orgs/${org.orgId}/sales-inquiries`, {
       name: org.fullName,
       email: org.email,
@@ -214,7 +267,12 @@ describe('Support console', () => {
     await dialog.getByLabel('Monthly fee').fill('2,500.999');
     await dialog.getByLabel('Included requests').fill('50,000,000');
     await dialog.getByLabel('Overage per million requests').fill('15');
+    // Net 0 charges a card: one of the org's, the one Plus charges now chosen first.
+    await dialog.getByLabel('Payment terms (net days)').fill('0');
+    const card = dialog.getByRole('combobox', { name: 'Payment method' });
+    expect(await card.inputValue()).toBe('Mastercard ending 4444, expires 04/2031 (charged now)');
     await dialog.getByLabel('Payment terms (net days)').fill('30');
+    await expect.poll(() => card.count()).toBe(0);
     await dialog.getByRole('button', { name: 'Set Enterprise' }).click();
     await dialog.getByText('Enter an amount such as 2500 or 2500.00.').waitFor();
     await dialog.getByLabel('Monthly fee').fill('2,500');
@@ -229,6 +287,9 @@ describe('Support console', () => {
     await page.getByText('Jacquard Mills is on Enterprise').waitFor();
     await expect.poll(() => page.getByRole('main').getByText('Enterprise', { exact: true }).count()).toBeGreaterThan(0);
     await page.getByTestId('audit-trail').getByText('Subscription started').first().waitFor();
+    const subscription = page.getByTestId('staff-subscription');
+    await subscription.getByText('$2,500.00 a month').waitFor();
+    await subscription.getByText('Due 30 days after each billing date').waitFor();
     await screenshot(page, 'support-org-enterprise');
 
     const billing = await org.client.expect(200, 'GET', `/v1/orgs/${org.orgId}/billing`);
@@ -239,6 +300,29 @@ describe('Support console', () => {
       overage_per_million: 1500,
       net_days: 30,
     });
+
+    // Back to Plus, charged to the older card, picked from the org's cards.
+    await page.getByRole('button', { name: 'Set plan' }).click();
+    const toPlus = page.getByRole('dialog', { name: 'Set the plan of Jacquard Mills' });
+    await toPlus.getByRole('radio', { name: 'Plus' }).check();
+    await toPlus.getByRole('combobox', { name: 'Payment method' }).click();
+    const options = page.getByRole('listbox').getByRole('option');
+    // Both were added at the same (test clock) instant, so their order is not asserted.
+    expect((await options.allInnerTexts()).sort()).toEqual([
+      'Mastercard ending 4444, expires 04/2031',
+      'Visa ending 4242, expires 12/2035',
+    ]);
+    await options.filter({ hasText: 'Visa ending 4242' }).click();
+    await toPlus.getByText('Plus starts now, billed monthly to Visa ending 4242.').waitFor();
+    await screenshot(page, 'support-set-plan-card');
+    await expectAccessible(page);
+    await toPlus.getByRole('button', { name: 'Set Plus' }).click();
+    await toPlus.waitFor({ state: 'detached' });
+    await subscription.getByText('Visa ending 4242, expires 12/2035').waitFor();
+    const plus = await org.client.expect(200, 'GET', `/v1/orgs/${org.orgId}/billing`);
+    expect(plus.plan).toBe('plus');
+    expect(plus.payment_method).toMatchObject({ brand: 'visa', last4: '4242' });
+    expect(plus.subscription.payment_method_id).toBe(plus.payment_method.id);
     expect(errors).toEqual([]);
     await close();
   });
@@ -265,8 +349,17 @@ describe('Support console', () => {
       .getByRole('link', { name: 'Deactivation forecast' })
       .click();
     await page.getByRole('heading', { name: 'Deactivation forecast', level: 1 }).waitFor();
+    const daily = page.waitForResponse((response) =>
+      response.url().endsWith('/v1/admin/lifecycle/forecast/daily?days=90'),
+    );
     await page.getByText('90 days').click();
+    expect((await daily).status()).toBe(200);
     await page.getByRole('link', { name: 'Forecast Six' }).waitFor();
+    // The chart counts every org falling due, from the API's counts per day.
+    const counts = await staff.expect(200, 'GET', '/v1/admin/lifecycle/forecast/daily?days=90');
+    const total = counts.days.reduce((sum: number, day: { count: number }) => sum + day.count, 0);
+    expect(total).toBe(forecast.data.length);
+    await page.getByRole('img', { name: `Bar chart: ${total} organizations fall due over the next 90 days` }).waitFor();
     // One bar per day: the days with orgs falling due are drawn.
     await expect.poll(() => page.locator('.recharts-bar-rectangle path').count()).toBeGreaterThanOrEqual(3);
     const rows = await page.getByRole('region', { name: 'Soonest first' }).getByRole('row').count();

@@ -130,7 +130,12 @@ export interface Subscription {
   ended_at: string | null;
   payment_method_id: string | null;
   currency: string;
-  terms: { included_requests?: number | null; monthly_fee?: number | null } | null;
+  terms: {
+    included_requests?: number | null;
+    monthly_fee?: number | null;
+    overage_per_million?: number | null;
+    net_days?: number | null;
+  } | null;
   current_period: Period | null;
   next_calculation_at: string | null;
   next_billing_at: string | null;
@@ -274,10 +279,21 @@ export interface AuditEvent {
   created_at: string;
 }
 
+/** A card as staff see it on an org: enough to tell the cards apart and pick one. */
+export type StaffPaymentMethod = Pick<
+  PaymentMethod,
+  'id' | 'brand' | 'last4' | 'exp_month' | 'exp_year' | 'billing_details'
+>;
+
 /** GET /v1/admin/orgs/{org_id}: what support sees of an org. */
 export interface StaffOrgDetail {
   org: Org & { last_request_at: string | null };
   control_plane: { id: string; status: 'active' | 'decommissioned'; decommissioned_at: string | null } | null;
+  /** The active subscription; null on Free. */
+  subscription: Subscription | null;
+  payment_methods: StaffPaymentMethod[];
+  /** The locks this org's deactivation put on its email that are still in place. */
+  email_locks: { email: string; reason: string; created_at: string }[];
   members: Member[];
   runtimes: Runtime[];
   invoices: Invoice[];
@@ -288,6 +304,8 @@ export interface EmailLock {
   id: string;
   email: string;
   org_id: string;
+  /** The locking org's name; null when the org is gone. */
+  org_name: string | null;
   reason: string;
   created_at: string;
 }
@@ -316,6 +334,13 @@ export interface OutboxEmail {
 export interface Forecast extends Page<Org & { deactivates_at: string }> {
   as_of: string;
   until: string;
+}
+
+/** GET /v1/admin/lifecycle/forecast/daily: orgs reaching their deactivation per UTC day (days with none left out). */
+export interface DailyForecast {
+  as_of: string;
+  until: string;
+  days: { day: string; count: number }[];
 }
 
 export interface TestClock {

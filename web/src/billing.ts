@@ -1,5 +1,5 @@
-import type { Catalog, InvoiceStatus, OrgRole, Plan, PlanId, Subscription } from './api.ts';
-import { formatMoney, formatNumber } from './format.ts';
+import type { Catalog, InvoiceStatus, OrgRole, PaymentMethod, Plan, PlanId, Subscription } from './api.ts';
+import { brandName, formatMoney, formatNumber } from './format.ts';
 
 export const PLAN_NAMES: Record<PlanId, string> = { free: 'Free', plus: 'Plus', enterprise: 'Enterprise' };
 
@@ -34,6 +34,11 @@ export function planFeatures(plan: Plan, currency: string): string[] {
   if (plan.id !== 'enterprise' && plan.id !== 'free') features.push('Billed monthly in arrears');
   if (plan.id === 'free') features.push('Deactivated after 30 days without logins or API traffic');
   return features;
+}
+
+/** "Visa ending 4242, expires 12/2035". */
+export function cardLabel(method: Pick<PaymentMethod, 'brand' | 'last4' | 'exp_month' | 'exp_year'>): string {
+  return `${brandName(method.brand)} ending ${method.last4}, expires ${String(method.exp_month).padStart(2, '0')}/${method.exp_year}`;
 }
 
 export const findPlan = (catalog: Catalog | undefined, id: PlanId) => catalog?.data.find((plan) => plan.id === id);

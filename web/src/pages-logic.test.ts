@@ -3,7 +3,7 @@ import type { Org, Subscription } from './api.ts';
 import { addMonthsFromAnchor, previousPeriodStart } from './billing.ts';
 import { formatMoney, formatRelative, minorToDecimal, parseCountInput, parseMoneyInput } from './format.ts';
 import { deactivationNotice } from './lifecycle.ts';
-import { actionLabel, forecastByDay, reasonLabel } from './support.ts';
+import { actionLabel, dueWithin, forecastByDay, reasonLabel } from './support.ts';
 
 // The few rules the pages hold themselves: exact money text, the billing anchor for the chart's
 // previous period, and when the deactivation banner shows.
@@ -118,17 +118,27 @@ describe('what people type and read', () => {
 });
 
 describe('support console', () => {
-  it('counts orgs falling due per UTC day, zero-filled, with the already due on the first day', () => {
+  it('lays the daily counts over every UTC day, zero-filled, with the already due on the first day', () => {
     const days = forecastByDay(
-      ['2027-06-09T23:00:00.000Z', '2027-06-10T13:00:00.000Z', '2027-06-12T00:00:00.000Z', '2027-06-12T23:59:59.000Z'],
+      [
+        { day: '2027-06-08', count: 1 },
+        { day: '2027-06-09', count: 1 },
+        { day: '2027-06-10', count: 1 },
+        { day: '2027-06-12', count: 2 },
+      ],
       '2027-06-10T12:00:00.000Z',
       '2027-06-13T12:00:00.000Z',
     );
     expect(days).toEqual([
-      { day: '2027-06-10', count: 2 },
+      { day: '2027-06-10', count: 3 },
       { day: '2027-06-11', count: 0 },
       { day: '2027-06-12', count: 2 },
       { day: '2027-06-13', count: 0 },
+    ]);
+    expect(dueWithin(days, 1)).toBe(3);
+    expect(dueWithin(days, 7)).toBe(5);
+    expect(forecastByDay([], '2027-06-10T12:00:00.000Z', '2027-06-10T12:00:00.000Z')).toEqual([
+      { day: '2027-06-10', count: 0 },
     ]);
   });
 

@@ -91,20 +91,26 @@ export interface ForecastDay {
 }
 
 /**
- * Orgs falling due per UTC day, from the day of `asOf` to the day of `until`, zero-filled. Orgs
- * already due (the next pass takes them) count on the first day.
+ * The API's counts per UTC day (GET /v1/admin/lifecycle/forecast/daily, which leaves out days with
+ * none) laid over every day from the day of `asOf` to the day of `until`, zero-filled. Orgs already
+ * due (the next pass takes them) count on the first day.
  */
-export function forecastByDay(dueAt: readonly string[], asOf: string, until: string): ForecastDay[] {
-  const first = Math.floor(new Date(asOf).getTime() / DAY_MS);
-  const last = Math.floor(new Date(until).getTime() / DAY_MS);
-  const counts = new Array<number>(Math.max(0, last - first) + 1).fill(0);
-  for (const at of dueAt) {
-    const day = Math.floor(new Date(at).getTime() / DAY_MS);
-    const index = Math.min(Math.max(day - first, 0), counts.length - 1);
-    counts[index] += 1;
+export function forecastByDay(counts: readonly ForecastDay[], asOf: string, until: string): ForecastDay[] {
+  const dayNumber = (iso: string) => Math.floor(new Date(iso).getTime() / DAY_MS);
+  const first = dayNumber(asOf);
+  const last = dayNumber(until);
+  const perDay = new Array<number>(Math.max(0, last - first) + 1).fill(0);
+  for (const entry of counts) {
+    const index = Math.min(Math.max(dayNumber(`${entry.day}T00:00:00.000Z`) - first, 0), perDay.length - 1);
+    perDay[index] += entry.count;
   }
-  return counts.map((count, index) => ({
+  return perDay.map((count, index) => ({
     day: new Date((first + index) * DAY_MS).toISOString().slice(0, 10),
     count,
   }));
+}
+
+/** How many fall due from the first day up to and including the day `days` after it. */
+export function dueWithin(perDay: readonly ForecastDay[], days: number): number {
+  return perDay.slice(0, days + 1).reduce((sum, day) => sum + day.count, 0);
 }

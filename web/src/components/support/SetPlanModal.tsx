@@ -1,10 +1,17 @@
-import { Alert, Button, Group, Modal, Radio, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Modal, Radio, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError, api, type Invoice, type PlanId, type StaffOrgDetail, type Subscription } from '../../api.ts';
-import { PLAN_NAMES } from '../../billing.ts';
-import { currencyDigits, formatMoney, formatNumber, parseCountInput, parseMoneyInput } from '../../format.ts';
+import { cardLabel, PLAN_NAMES } from '../../billing.ts';
+import {
+  brandName,
+  currencyDigits,
+  formatMoney,
+  formatNumber,
+  parseCountInput,
+  parseMoneyInput,
+} from '../../format.ts';
 import { useCatalog } from '../../queries.ts';
 
 interface Draft {
@@ -35,14 +42,16 @@ export function SetPlanModal({ detail, onClose }: { detail: StaffOrgDetail; onCl
   const queryClient = useQueryClient();
   const catalog = useCatalog();
   const currency = catalog.data?.currency ?? 'usd';
-  const { org } = detail;
+  const { org, subscription, payment_methods: methods } = detail;
+  // The card the current subscription charges, else the newest card on file.
+  const currentCard = methods.find((method) => method.id === subscription?.payment_method_id);
   const [draft, setDraft] = useState<Draft>({
     plan: 'enterprise',
     monthlyFee: '',
     includedRequests: '',
     overagePerMillion: '',
     netDays: '30',
-    paymentMethodId: '',
+    paymentMethodId: currentCard?.id ?? methods[0]?.id ?? '',
   });
   const [errors, setErrors] = useState<Errors>({});
   const set = (field: keyof Draft) => (value: string) => {
@@ -73,7 +82,7 @@ export function SetPlanModal({ detail, onClose }: { detail: StaffOrgDetail; onCl
                 },
               }
             : {}),
-          ...(chargesCard && draft.paymentMethodId.trim() ? { payment_method_id: draft.paymentMethodId.trim() } : {}),
+          ...(chargesCard && draft.paymentMethodId ? { payment_method_id: draft.paymentMethodId } : {}),
         },
       ),
     onSuccess: async (result) => {
@@ -108,10 +117,18 @@ export function SetPlanModal({ detail, onClose }: { detail: StaffOrgDetail; onCl
       if (overage === null) found.overagePerMillion = moneyHint;
       if (netDays === null || netDays > 365) found.netDays = 'Enter 0 to charge a card, or 1 to 365 days.';
     }
+    if (chargesCard && !draft.paymentMethodId) {
+      found.paymentMethodId =
+        methods.length === 0
+          ? 'The organization has no card: its owner adds one under Billing first.'
+          : 'Choose the card to charge.';
+    }
     setErrors(found);
     if (Object.keys(found).length === 0) save.mutate();
   };
 
+  const chosenCard = methods.find((method) => method.id === draft.paymentMethodId);
+  const cardName = chosenCard ? `${brandName(chosenCard.brand)} ending ${chosenCard.last4}` : 'the card';
   const apiErrorShownAtField = Object.values(errors).some((message) => message && message === save.error?.message);
   const current = PLAN_NAMES[org.plan];
   return (
@@ -177,13 +194,24 @@ export function SetPlanModal({ detail, onClose }: { detail: StaffOrgDetail; onCl
           )}
 
           {chargesCard && (
-            <TextInput
+            <Select
               label="Payment method"
-              description="The id (pm_…) of one of the organization’s cards. Empty: the card of its current subscription."
-              placeholder="pm_…"
-              value={draft.paymentMethodId}
-              onChange={(event) => set('paymentMethodId')(event.currentTarget.value)}
+              description={
+                methods.length === 0
+                  ? 'The organization has no card on file.'
+                  : 'One of the organization’s cards, charged each month.'
+              }
+              placeholder={methods.length === 0 ? 'No card on file' : 'Choose a card'}
+              data={methods.map((method) => ({
+                value: method.id,
+                label: `${cardLabel(method)}${method.id === currentCard?.id ? ' (charged now)' : ''}`,
+              }))}
+              value={draft.paymentMethodId || null}
+              onChange={(value) => set('paymentMethodId')(value ?? '')}
+              allowDeselect={false}
+              disabled={methods.length === 0}
               error={errors.paymentMethodId}
+              comboboxProps={{ withinPortal: true }}
             />
           )}
 
@@ -195,9 +223,9 @@ export function SetPlanModal({ detail, onClose }: { detail: StaffOrgDetail; onCl
               {draft.plan === 'free'
                 ? `${org.name} moves to Free now.`
                 : draft.plan === 'plus'
-                  ? `Plus starts now, billed monthly to the card.`
+                  ? `Plus starts now, billed monthly to ${cardName}.`
                   : monthlyFee !== null && included !== null && overage !== null && netDays !== null
-                    ? `Enterprise starts now: ${formatMoney(monthlyFee, currency)} a month with ${formatNumber(included)} requests included, then ${formatMoney(overage, currency)} per million, ${netDays === 0 ? 'charged to the card' : `invoiced, due ${netDays} days after each billing date`}.`
+                    ? `Enterprise starts now: ${formatMoney(monthlyFee, currency)} a month with ${formatNumber(included)} requests included, then ${formatMoney(overage, currency)} per million, ${netDays === 0 ? `charged to ${cardName}` : `invoiced, due ${netDays} days after each billing date`}.`
                     : 'Enterprise starts now, on the terms above.'}
             </Text>
           </Alert>

@@ -13,13 +13,13 @@ import {
   VisuallyHidden,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconBan, IconCreditCard, IconLock, IconRefresh } from '@tabler/icons-react';
+import { IconBan, IconCreditCard, IconLock, IconLockOpen, IconRefresh } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useState } from 'react';
 import { useParams } from 'react-router';
 import { hasStaffRole } from '../../access.ts';
 import { ApiError, type AuditEvent, api, type Invoice, type StaffOrgDetail } from '../../api.ts';
-import { INVOICE_STATUS, PLAN_NAMES } from '../../billing.ts';
+import { cardLabel, INVOICE_STATUS, PLAN_NAMES } from '../../billing.ts';
 import { BackLink } from '../../components/BackLink.tsx';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
 import { RoleBadges } from '../../components/RoleBadges.tsx';
@@ -28,15 +28,19 @@ import { DeactivateModal } from '../../components/support/DeactivateModal.tsx';
 import { OrgStatusBadge, PlanBadge } from '../../components/support/OrgBadges.tsx';
 import { ReactivateModal } from '../../components/support/ReactivateModal.tsx';
 import { SetPlanModal } from '../../components/support/SetPlanModal.tsx';
+import { UnlockEmailModal } from '../../components/support/UnlockEmailModal.tsx';
 import { When } from '../../components/When.tsx';
-import { formatDate, formatDateTime, formatMoney, formatPeriod } from '../../format.ts';
+import { formatDate, formatDateTime, formatMoney, formatNumber, formatPeriod } from '../../format.ts';
 import { useNow, useStaff, useStaffOrg } from '../../queries.ts';
 import { actionLabel, actorLabel, reasonLabel } from '../../support.ts';
 import { RuntimeStateBadge } from '../RuntimesPage.tsx';
 
 type Dialog = 'deactivate' | 'reactivate' | 'plan' | null;
 
-/** Support console → one organization: status, plan, activity, people, runtimes, invoices, audit trail, actions. */
+/**
+ * Support console → one organization: status, plan, activity, subscription, email lock, people, runtimes,
+ * invoices, audit trail, actions.
+ */
 export function SupportOrgPage() {
   const { orgId = '' } = useParams();
   const staff = useStaff()!;
@@ -118,15 +122,23 @@ export function SupportOrgPage() {
           title="Deactivated"
           data-testid="deactivated"
         >
-          <Text size="sm">
-            Since {org.deactivated_at ? formatDateTime(org.deactivated_at) : 'an unknown time'}. Reason:{' '}
-            {reasonLabel(org.deactivation_reason)}. Nobody can log in to it. Its email {org.email} was locked at
-            deactivation{isSupport ? '; Email locks shows whether it still is' : ''}.
-          </Text>
+          <Stack gap="xs">
+            <Text size="sm">
+              Since {org.deactivated_at ? formatDateTime(org.deactivated_at) : 'an unknown time'}. Reason:{' '}
+              {reasonLabel(org.deactivation_reason)}. Nobody can log in to it.
+            </Text>
+            <EmailLockState detail={detail.data} canUnlock={isSupport} />
+          </Stack>
+        </Alert>
+      )}
+      {isActive && detail.data.email_locks.length > 0 && (
+        <Alert color="orange" variant="light" icon={<IconLock aria-hidden />} title="Email locked">
+          <EmailLockState detail={detail.data} canUnlock={isSupport} />
         </Alert>
       )}
 
       <Activity detail={detail.data} />
+      <SubscriptionSection detail={detail.data} />
       <Members detail={detail.data} />
       <Runtimes detail={detail.data} />
       <Invoices detail={detail.data} canMarkPaid={isSupport} />
@@ -221,6 +233,158 @@ function Activity({ detail }: { detail: StaffOrgDetail }) {
           )}
         </Fact>
       </SimpleGrid>
+    </Section>
+  );
+}
+
+/**
+ * Whether the email this org's deactivation locked is still locked (the API lists the locks still in
+ * place), with Unlock for support.
+ */
+function EmailLockState({ detail, canUnlock }: { detail: StaffOrgDetail; canUnlock: boolean }) {
+  const [unlocking, setUnlocking] = useState<string | null>(null);
+  const locks = detail.email_locks.filter(
+    (lock, index, all) => all.findIndex((other) => other.email === lock.email) === index,
+  );
+  if (locks.length === 0) {
+    return (
+      <Text size="sm" data-testid="email-lock">
+        Its email {detail.org.email} is not locked any more: it can sign up and create organizations again.
+      </Text>
+    );
+  }
+  return (
+    <Stack gap="xs" data-testid="email-lock">
+      {locks.map((lock) => (
+        <Group key={lock.email} gap="sm" justify="space-between" wrap="wrap">
+          <Text size="sm" style={{ flex: '1 1 280px', overflowWrap: 'anywhere' }}>
+            Its email <strong>{lock.email}</strong> is still locked (since {formatDate(lock.created_at)}): it cannot
+            sign up or create an organization.
+          </Text>
+          {canUnlock && (
+            <Button
+              size="xs"
+              variant="default"
+              leftSection={<IconLockOpen size={14} aria-hidden />}
+              onClick={() => setUnlocking(lock.email)}
+              aria-label={`Unlock ${lock.email}`}
+            >
+              Unlock
+            </Button>
+          )}
+        </Group>
+      ))}
+      {unlocking && <UnlockEmailModal email={unlocking} onClose={() => setUnlocking(null)} />}
+    </Stack>
+  );
+}
+
+/** The active subscription: plan, period, next billing, what it charges and on which terms; the cards on file. */
+function SubscriptionSection({ detail }: { detail: StaffOrgDetail }) {
+  const { subscription, payment_methods: methods } = detail;
+  const terms = subscription?.terms;
+  const netDays = terms?.net_days ?? 0;
+  const charged = subscription?.payment_method_id
+    ? methods.find((method) => method.id === subscription.payment_method_id)
+    : undefined;
+  return (
+    <Section title="Subscription" id="staff-subscription-title">
+      {!subscription ? (
+        <Text size="sm" c="dimmed">
+          {detail.org.status === 'active'
+            ? 'None: the organization is on Free and nothing is billed.'
+            : 'None: a deactivated organization has no subscription.'}
+        </Text>
+      ) : (
+        <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="lg" data-testid="staff-subscription">
+          <Fact label="Plan">
+            <Text size="sm" fw={600}>
+              {PLAN_NAMES[subscription.plan]}
+            </Text>
+            <Text size="xs" c="dimmed">
+              Since {formatDate(subscription.started_at)}
+            </Text>
+          </Fact>
+          <Fact label="Current period">
+            <Text size="sm">
+              {subscription.current_period
+                ? formatPeriod(subscription.current_period.start, subscription.current_period.end)
+                : '—'}
+            </Text>
+            {subscription.next_billing_at && (
+              <Text size="xs" c="dimmed">
+                Next billing {formatDate(subscription.next_billing_at)}
+              </Text>
+            )}
+          </Fact>
+          <Fact label="Terms">
+            {terms && typeof terms.monthly_fee === 'number' ? (
+              <>
+                <Text size="sm">{formatMoney(terms.monthly_fee, subscription.currency)} a month</Text>
+                <Text size="xs" c="dimmed">
+                  {typeof terms.included_requests === 'number'
+                    ? `${formatNumber(terms.included_requests)} requests included`
+                    : ''}
+                  {typeof terms.overage_per_million === 'number'
+                    ? `, then ${formatMoney(terms.overage_per_million, subscription.currency)} per million`
+                    : ''}
+                </Text>
+              </>
+            ) : (
+              <Text size="sm" c="dimmed">
+                Catalog prices
+              </Text>
+            )}
+          </Fact>
+          <Fact label="Paid by">
+            {netDays > 0 ? (
+              <>
+                <Text size="sm">Bank transfer</Text>
+                <Text size="xs" c="dimmed">
+                  Due {netDays} days after each billing date
+                </Text>
+              </>
+            ) : charged ? (
+              <Text size="sm">{cardLabel(charged)}</Text>
+            ) : (
+              <Text size="sm" c="dimmed">
+                {subscription.payment_method_id ? (
+                  <Code fz="xs">{subscription.payment_method_id}</Code>
+                ) : (
+                  'No card on the subscription'
+                )}
+              </Text>
+            )}
+          </Fact>
+        </SimpleGrid>
+      )}
+      <div>
+        <Text size="xs" c="dimmed" tt="uppercase" fw={600} mb={4}>
+          Cards on file
+        </Text>
+        {methods.length === 0 ? (
+          <Text size="sm" c="dimmed">
+            None.
+          </Text>
+        ) : (
+          <Stack gap={4}>
+            {methods.map((method) => (
+              <Group key={method.id} gap="xs" wrap="wrap">
+                <IconCreditCard size={16} stroke={1.5} aria-hidden />
+                <Text size="sm">{cardLabel(method)}</Text>
+                <Text size="xs" c="dimmed">
+                  {method.billing_details.name}
+                </Text>
+                {method.id === subscription?.payment_method_id && (
+                  <Badge size="sm" variant="light" color="indigo">
+                    Charged
+                  </Badge>
+                )}
+              </Group>
+            ))}
+          </Stack>
+        )}
+      </div>
     </Section>
   );
 }
