@@ -1,49 +1,101 @@
 /**
- * `npm run bench [-- --quick]`: every benchmark on the embedded database and, when DATABASE_URL is
- * set, on PostgreSQL. Prints a table and writes bench/results.json.
+ * `npm run bench [-- --quick] [--only ingest,billing,sweep] [--db embedded,postgres]`: every benchmark
+ * (or those named) on the embedded database and, when DATABASE_URL is set, on PostgreSQL. Prints a
+ * table and writes bench/results.json; a partial run replaces only its own figures there.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { benchBilling } from './billing.ts';
 import { freshDatabase, machine, startServer } from './harness.ts';
 import { benchIngest } from './ingest.ts';
+import { benchSweep } from './sweep.ts';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const BENCHMARKS = ['ingest', 'billing', 'sweep'] as const;
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    db: { type: 'string' },
+  },
+});
 const quick = values.quick ?? false;
+const only = values.only?.split(',').map((name) => name.trim());
+for (const name of only ?? []) {
+  if (!(BENCHMARKS as readonly string[]).includes(name)) throw new Error(`--only: no benchmark named ${name}`);
+}
+const runs = (name: (typeof BENCHMARKS)[number]) => !only || only.includes(name);
 
-const kinds: Array<'embedded' | 'postgres'> = ['embedded'];
+let kinds: Array<'embedded' | 'postgres'> = ['embedded'];
 if (process.env.DATABASE_URL) kinds.push('postgres');
+if (values.db) {
+  const wanted = values.db.split(',').map((name) => name.trim());
+  if (wanted.includes('postgres') && !process.env.DATABASE_URL) throw new Error('--db postgres needs DATABASE_URL');
+  kinds = kinds.filter((kind) => wanted.includes(kind));
+}
 
-const results: Record<string, unknown> = {
-  generated_at: new Date().toISOString(),
-  mode: quick ? 'quick' : 'full',
-  machine: machine(),
-};
+const path = new URL('./results.json', import.meta.url);
+const generatedAt = new Date().toISOString();
+const mode = quick ? 'quick' : 'full';
+// A partial run keeps the other benchmarks' figures of the last runs; `runs` says when each was made.
+const partial = Boolean(only || values.db);
+const previous: Record<string, unknown> = partial && existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+const results: Record<string, unknown> = partial
+  ? { ...previous, machine: machine() }
+  : { generated_at: generatedAt, mode, machine: machine() };
+const runLog = (partial ? (previous.runs ?? {}) : {}) as Record<string, Record<string, unknown>>;
+results.runs = runLog;
 
 for (const kind of kinds) {
   const figures: Record<string, unknown> = {
+    ...((previous[kind] as Record<string, unknown> | undefined) ?? {}),
     database: kind === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL server',
   };
+  const ran = (name: string, prefix: string) => {
+    for (const key of Object.keys(figures)) if (key.startsWith(prefix)) delete figures[key];
+    runLog[`${kind}/${name}`] = { generated_at: generatedAt, mode };
+  };
   results[kind] = figures;
-  const database = await freshDatabase(kind);
-  const server = await startServer(database.env);
-  try {
-    console.log(`== ${kind}: usage ingestion`);
-    Object.assign(
-      figures,
-      await benchIngest(server, { reports: quick ? 200 : kind === 'postgres' ? 4000 : 2000, concurrency: 16 }),
-    );
-  } finally {
-    await server.stop();
-    await database.drop();
+  if (runs('ingest')) {
+    ran('ingest', 'ingest_');
+    const database = await freshDatabase(kind);
+    const server = await startServer(database.env);
+    try {
+      console.log(`== ${kind}: usage ingestion`);
+      Object.assign(
+        figures,
+        await benchIngest(server, { reports: quick ? 200 : kind === 'postgres' ? 4000 : 2000, concurrency: 16 }),
+      );
+    } finally {
+      await server.stop();
+      await database.drop();
+    }
   }
-  const billingDatabase = await freshDatabase(kind);
-  try {
-    const n = quick ? 2000 : kind === 'postgres' ? 100_000 : 10_000;
-    console.log(`== ${kind}: billing run of ${n} subscriptions`);
-    Object.assign(figures, await benchBilling(billingDatabase.env, n));
-  } finally {
-    await billingDatabase.drop();
+  if (runs('billing')) {
+    ran('billing', 'billing_');
+    const billingDatabase = await freshDatabase(kind);
+    try {
+      const n = quick ? 2000 : kind === 'postgres' ? 100_000 : 10_000;
+      console.log(`== ${kind}: billing run of ${n} subscriptions`);
+      Object.assign(figures, await benchBilling(billingDatabase.env, n));
+    } finally {
+      await billingDatabase.drop();
+    }
+  }
+  if (runs('sweep')) {
+    ran('sweep', 'sweep_');
+    const sweepDatabase = await freshDatabase(kind);
+    try {
+      // The issue's sizes on a server; a tenth of them embedded (one connection, seeded in-process).
+      const sizes = quick
+        ? { orgs: 20_000, due: 2000, note: 'quick run: reduced sizes' }
+        : kind === 'postgres'
+          ? { orgs: 1_000_000, due: 100_000 }
+          : { orgs: 100_000, due: 10_000, note: 'embedded: a tenth of the PostgreSQL sizes (one connection)' };
+      console.log(`== ${kind}: inactivity sweep, ${sizes.due} of ${sizes.orgs} free orgs due at once`);
+      Object.assign(figures, await benchSweep(kind, sweepDatabase.env, sizes));
+    } finally {
+      await sweepDatabase.drop();
+    }
   }
 }
 
@@ -56,6 +108,5 @@ for (const kind of kinds) {
 const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
 for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  '));
 
-const path = new URL('./results.json', import.meta.url);
 writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`written to ${path.pathname}`);
