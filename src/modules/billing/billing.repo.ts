@@ -208,6 +208,22 @@ export async function findOpenCycleInvoice(executor: Executor, subscriptionId: s
   return row;
 }
 
+/** The period's cycle invoice when it was already collected (paid, past due or given up). */
+export async function findCollectedCycleInvoice(executor: Executor, subscriptionId: string, periodIndex: number) {
+  const [row] = await executor
+    .select()
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.subscriptionId, subscriptionId),
+        eq(invoices.periodIndex, periodIndex),
+        eq(invoices.kind, 'cycle'),
+        inArray(invoices.status, ['paid', 'past_due', 'uncollectible']),
+      ),
+    );
+  return row;
+}
+
 export async function listInvoices(executor: Executor, orgId: string, limit: number, cursor?: Cursor) {
   return executor
     .select()

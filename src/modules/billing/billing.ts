@@ -64,19 +64,35 @@ const utcMinute = (instant: Date) => `${instant.toISOString().slice(0, 16).repla
 /** Whole seconds as days with two decimals, for a line's description only (amounts stay integers). */
 const days = (seconds: bigint) => (Number(seconds) / 86_400).toFixed(2);
 
-/** A period cut short at `endAt`: the fee prorated by whole seconds used, and the usage line. */
-export function finalLines(planName: string, terms: Terms, current: Period, endAt: Date, requests: bigint): Line[] {
+/**
+ * A period cut short at `endAt`: the fee prorated by whole seconds used, and the usage line. When the
+ * period's own invoice was already collected (`feeBilledOn`: a change that waited while the period
+ * was charged), its fee is not charged again.
+ */
+export function finalLines(
+  planName: string,
+  terms: Terms,
+  current: Period,
+  endAt: Date,
+  requests: bigint,
+  feeBilledOn?: string,
+): Line[] {
   const used = wholeSecondsBetween(current.start, endAt);
   const whole = wholeSecondsBetween(current.start, current.end);
-  return [
-    {
-      kind: 'plan_fee',
-      description: `${planName} plan, ${utcMinute(current.start)} to ${utcMinute(endAt)} (${days(used)} of ${days(whole)} days)`,
-      quantity: 1n,
-      amount: proratedFee(terms.monthlyFee, used, whole),
-    },
-    usageLine(terms, requests),
-  ];
+  const fee: Line = feeBilledOn
+    ? {
+        kind: 'plan_fee',
+        description: `${planName} plan, ${utcMinute(current.start)} to ${utcMinute(endAt)}: already billed on ${feeBilledOn}`,
+        quantity: 1n,
+        amount: 0n,
+      }
+    : {
+        kind: 'plan_fee',
+        description: `${planName} plan, ${utcMinute(current.start)} to ${utcMinute(endAt)} (${days(used)} of ${days(whole)} days)`,
+        quantity: 1n,
+        amount: proratedFee(terms.monthlyFee, used, whole),
+      };
+  return [fee, usageLine(terms, requests)];
 }
 
 export function total(lines: readonly Line[]): bigint {

@@ -16,6 +16,7 @@ import {
 } from '../usage/index.ts';
 import {
   findActiveSubscription,
+  findCollectedCycleInvoice,
   findOpenCycleInvoice,
   type InvoiceRow,
   insertInvoice,
@@ -37,6 +38,8 @@ export function planName(plan: string): string {
 export interface FinalInvoicePlan {
   current: Period;
   voids: InvoiceRow | null;
+  /** The period's invoice, already collected: its fee is not charged again. */
+  collected: InvoiceRow | null;
   requests: bigint;
   lines: Line[];
   total: bigint;
@@ -54,6 +57,9 @@ export async function planFinalInvoice(
 ): Promise<FinalInvoicePlan> {
   const current = periodAt(subscription.startedAt, at);
   const voids = (await findOpenCycleInvoice(executor, subscription.id, current.index)) ?? null;
+  const collected = voids
+    ? null
+    : ((await findCollectedCycleInvoice(executor, subscription.id, current.index)) ?? null);
   let requests = await unbilledRequests(executor, {
     orgId: subscription.orgId,
     subscriptionId: subscription.id,
@@ -63,8 +69,15 @@ export async function planFinalInvoice(
     const usage = (await linesOf(executor, [voids.id])).find((line) => line.kind === 'usage');
     requests += usage?.quantity ?? 0n;
   }
-  const lines = finalLines(planName(subscription.plan), termsFromJson(subscription.terms), current, at, requests);
-  return { current, voids, requests, lines, total: total(lines) };
+  const lines = finalLines(
+    planName(subscription.plan),
+    termsFromJson(subscription.terms),
+    current,
+    at,
+    requests,
+    collected?.number,
+  );
+  return { current, voids, collected, requests, lines, total: total(lines) };
 }
 
 /**
@@ -94,6 +107,9 @@ export async function endSubscriptionIn(
   await cancelDue(tx, INVOICE_CALCULATION, subscription.id, at);
   const open = await findOpenCycleInvoice(tx, subscription.id, periodAt(subscription.startedAt, at).index);
   if (open) await lockInvoice(tx, open.id);
+  // Close the usage window before billing: taking its row waits for the reports in flight, whose
+  // requests are then billed below, and reports after it are not billable to this subscription.
+  await setBillingWindow(tx, subscription.orgId, null);
   const plan = await planFinalInvoice(tx, subscription, at);
   if (plan.voids) {
     await releaseBilledRequests(tx, { orgId: subscription.orgId, invoiceId: plan.voids.id });
@@ -134,9 +150,8 @@ export async function endSubscriptionIn(
     dueAt: byTransfer ? addDays(at, terms.netDays) : at,
     collection: byTransfer ? 'send_invoice' : 'charge_automatically',
     createdAt: at,
-    lines: finalLines(planName(subscription.plan), terms, plan.current, at, billed),
+    lines: finalLines(planName(subscription.plan), terms, plan.current, at, billed, plan.collected?.number),
   });
-  await setBillingWindow(tx, subscription.orgId, null);
   // Again: a calculation that was in flight scheduled the next one.
   await cancelDue(tx, INVOICE_CALCULATION, subscription.id, at);
   const ended = await markSubscriptionEnded(tx, subscription.id, at, input.reason);
