@@ -479,11 +479,18 @@ export class Checks {
       }
       if (subscription.end_reason !== reason)
         this.fail(`${label}: ended for ${subscription.end_reason}, expected ${reason}`);
+      let feeAlreadyBilled = false;
       for (const invoice of cycles) {
         const k = Number(invoice.period_index);
         // Collected before D (B_k ≤ D): paid. Else replaced by the final invoice (C_k ≤ D < B_k, or
         // calculated after D as above): void. Paid with B_k > D, the final charges its days again.
-        const expected = billingAt(startedAt, k) <= endedAt ? 'paid' : 'void';
+        // A change that waited while B_k came (D < B_k, collected first) leaves invoice k paid; the final
+        // invoice then charges no fee for the period (docs/decisions.md).
+        const collectedFirst =
+          invoice.status === 'paid' &&
+          finals.some((final) => Number(final.period_index) === k && BigInt(final.fee_amount) === 0n);
+        const expected = billingAt(startedAt, k) <= endedAt || collectedFirst ? 'paid' : 'void';
+        if (collectedFirst) feeAlreadyBilled = true;
         if (invoice.status !== expected)
           this.fail(`${label}: cycle invoice ${k} is ${invoice.status}, expected ${expected}`);
         const attempts = attemptsOf(invoice);
@@ -491,7 +498,7 @@ export class Checks {
         if (attempts.length !== expectedAttempts)
           this.fail(`${label}: cycle invoice ${k} has ${attempts.length} payment attempts`);
       }
-      this.checkFinal(label, startedAt, endedAt, finals, attemptsOf, 'paid');
+      this.checkFinal(label, startedAt, endedAt, finals, attemptsOf, 'paid', feeAlreadyBilled);
     }
     if (endedAt !== null) {
       const unbilled = data.unbilledOfEnded.get(subscription.id);
@@ -520,6 +527,7 @@ export class Checks {
     finals: Row[],
     attemptsOf: (invoice: Row) => Row[],
     expectedStatus: string,
+    feeAlreadyBilled = false,
   ) {
     if (finals.length !== 1) {
       this.fail(`${label}: ${finals.length} final invoices, expected 1`);
@@ -537,7 +545,7 @@ export class Checks {
         `${label}: final invoice for period ${final.period_index} ${final.period_start} to ${final.period_end}`,
       );
     }
-    const fee = proratedFee(periodStart, billingAt(startedAt, k), endedAt);
+    const fee = feeAlreadyBilled ? 0n : proratedFee(periodStart, billingAt(startedAt, k), endedAt);
     if (BigInt(final.fee_amount) !== fee) this.fail(`${label}: final fee ${final.fee_amount}, expected ${fee}`);
     const status = BigInt(final.total) === 0n ? 'paid' : expectedStatus;
     if (final.status !== status) this.fail(`${label}: final invoice is ${final.status}, expected ${status}`);
