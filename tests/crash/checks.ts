@@ -386,9 +386,11 @@ export class Checks {
     for (const [k, list] of byPeriod)
       if (list.length > 1) this.fail(`${label}: ${list.length} cycle invoices for period ${k}`);
     if (finals.length > 1) this.fail(`${label}: ${finals.length} final invoices`);
-    // No day of service billed twice: the periods of the invoices that stand (not void) never overlap.
+    // No day of service charged twice: the periods of the invoices that stand (not void) and charge a
+    // fee never overlap (a final invoice of a period already collected charges none; usage is checked
+    // on its own, request by request).
     const standing = invoices
-      .filter((invoice) => invoice.status !== 'void')
+      .filter((invoice) => invoice.status !== 'void' && BigInt(invoice.fee_amount) > 0n)
       .sort((a, b) => ms(a.period_start) - ms(b.period_start) || ms(a.period_end) - ms(b.period_end));
     for (let i = 1; i < standing.length; i++) {
       const [before, after] = [standing[i - 1], standing[i]];
