@@ -50,6 +50,32 @@ export class IngestMemory {
   }
 }
 
+/** PostgreSQL's answer when it broke a deadlock by rolling this transaction back. */
+function isDeadlock(error: unknown): boolean {
+  for (
+    let cause = error as { code?: string; cause?: unknown } | undefined;
+    cause;
+    cause = cause.cause as typeof cause
+  ) {
+    if (cause.code === '40P01') return true;
+  }
+  return false;
+}
+
+/**
+ * Runs a report's write again when PostgreSQL chose it as a deadlock's victim (a report adds to
+ * minutes that a billing run or another report holds): the write is all or nothing, so it is safe.
+ */
+async function retryOnDeadlock<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= 5 || !isDeadlock(error)) throw error;
+    }
+  }
+}
+
 class Refused extends Error {
   readonly outcome: IngestOutcome;
   constructor(outcome: IngestOutcome) {
@@ -126,10 +152,11 @@ export async function ingestUsageReport(
       now,
     };
     const latest = aggregated.latest;
-    const outcome =
+    const outcome = await retryOnDeadlock(() =>
       latest && memory.mayMoveInactivity(input.orgId, latest)
-        ? await writeReportMovingInactivity(db, memory, latest, values)
-        : await writeReport(db, values);
+        ? writeReportMovingInactivity(db, memory, latest, values)
+        : writeReport(db, values),
+    );
     if (outcome === 'runtime_gone') throw fail.unauthenticated('The runtime token is not valid.');
     if (outcome === 'decommissioned') {
       throw fail.forbidden('control_plane_decommissioned', 'This runtime’s control plane is decommissioned.');
