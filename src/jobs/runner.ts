@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, lte, notInArray, sql } from 'drizzle-orm';
-import { bulkInsert } from '../db/bulk.ts';
+import { bulkInsert, inIds } from '../db/bulk.ts';
 import type { Database, Executor, Transaction } from '../db/client.ts';
 import { dueItems, testClock } from '../db/schema/index.ts';
 import { newId } from '../kernel/ids.ts';
@@ -87,7 +87,7 @@ export async function cancelDueMany(
     .where(
       and(
         eq(dueItems.kind, kind),
-        sql`${dueItems.subjectId} in (select jsonb_array_elements_text(${JSON.stringify(subjectIds)}::jsonb))`,
+        inIds(dueItems.subjectId, subjectIds),
         eq(dueItems.status, 'pending'),
         options.after ? gt(dueItems.dueAt, options.after) : undefined,
       ),

@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { inIds } from '../../db/bulk.ts';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import {
@@ -44,12 +45,12 @@ export async function removeOrgsAccess(
   // Org ids as one JSON parameter: with a thousand-value IN list the planner scans the whole table.
   const teamRows = await executor
     .delete(teamMembers)
-    .where(sql`${teamMembers.orgId} in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`)
+    .where(inIds(teamMembers.orgId, ids))
     .returning({ orgId: teamMembers.orgId, teamId: teamMembers.teamId, userId: teamMembers.userId });
   const accounts = (await executor.execute(sql`
     update system_accounts s set roles = '{}'
     from (select id, roles from system_accounts
-          where org_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)) and cardinality(roles) > 0
+          where ${inIds(sql`org_id`, ids)} and cardinality(roles) > 0
           for update) old
     where s.id = old.id
     returning s.org_id, s.id, old.roles`)) as unknown as Rows<{ org_id: string; id: string; roles: string[] }>;
@@ -130,12 +131,7 @@ export async function revokeOrgsInvitations(executor: Executor, orgIds: readonly
   const revoked = await executor
     .update(invitations)
     .set({ status: 'revoked' })
-    .where(
-      and(
-        sql`${invitations.orgId} in (select jsonb_array_elements_text(${JSON.stringify(orgIds)}::jsonb))`,
-        eq(invitations.status, 'pending'),
-      ),
-    )
+    .where(and(inIds(invitations.orgId, orgIds), eq(invitations.status, 'pending')))
     .returning({ id: invitations.id });
   return revoked.length;
 }
