@@ -26,6 +26,7 @@ describe('loadConfig defaults', () => {
       adminEmail: undefined,
       adminPassword: undefined,
       workerIntervalMs: 5000,
+      workerConcurrency: 2,
       logLevel: 'info',
       catalogFile: expect.stringMatching(/config\/catalog\.json$/),
     });
@@ -58,6 +59,7 @@ describe('loadConfig reads every variable', () => {
       TIERLINE_ADMIN_EMAIL: 'admin@example.com',
       TIERLINE_ADMIN_PASSWORD: 'correct-horse-battery',
       TIERLINE_WORKER_INTERVAL_MS: '250',
+      TIERLINE_WORKER_CONCURRENCY: '4',
       TIERLINE_LOG_LEVEL: 'warn',
       TIERLINE_CATALOG_FILE: '/etc/tierline/catalog.json',
     });
@@ -71,6 +73,7 @@ describe('loadConfig reads every variable', () => {
       adminEmail: 'admin@example.com',
       adminPassword: 'correct-horse-battery',
       workerIntervalMs: 250,
+      workerConcurrency: 4,
       logLevel: 'warn',
       catalogFile: '/etc/tierline/catalog.json',
     });
@@ -168,6 +171,10 @@ describe('loadConfig refuses bad values, naming the variable', () => {
 
   it.each(['loud', 'INFO', 'verbose'])('TIERLINE_LOG_LEVEL=%s', (raw) => {
     expect(() => loadConfig({ TIERLINE_LOG_LEVEL: raw })).toThrow(/TIERLINE_LOG_LEVEL/);
+  });
+
+  it.each(['0', '65', 'many'])('TIERLINE_WORKER_CONCURRENCY=%s', (raw) => {
+    expectRefused({ TIERLINE_WORKER_CONCURRENCY: raw }, 'TIERLINE_WORKER_CONCURRENCY');
   });
 
   it.each(['0', '99', 'soon', '3600001'])('TIERLINE_WORKER_INTERVAL_MS=%s', (raw) => {

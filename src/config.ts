@@ -12,6 +12,7 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   workerIntervalMs: number;
+  workerConcurrency: number;
   logLevel: string;
   catalogFile: string;
 }
@@ -82,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmail,
     adminPassword,
     workerIntervalMs: integer(env, 'TIERLINE_WORKER_INTERVAL_MS', 5000, 100, 3_600_000),
+    workerConcurrency: integer(env, 'TIERLINE_WORKER_CONCURRENCY', 2, 1, 64),
   };
 }

@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { DueWorkRunner } from './jobs/runner.ts';
+import type { PassTask } from './jobs/worker.ts';
 import type { Clock } from './kernel/clock.ts';
 import type { PaymentProvider } from './modules/payments/index.ts';
 import type { Catalog } from './modules/plans/index.ts';
@@ -13,4 +14,6 @@ export interface Deps {
   runner: DueWorkRunner;
   catalog: Catalog;
   payments: PaymentProvider;
+  /** Work done on every worker pass and after each test-clock advance (emails, webhooks). */
+  passTasks: PassTask[];
 }

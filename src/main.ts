@@ -15,7 +15,7 @@ async function main() {
     }
     throw error;
   }
-  tierline.startWorker();
+  await tierline.startWorker();
   await tierline.app.listen({ port: config.port, host: config.host });
   const bound = tierline.app.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : config.port;

@@ -1,9 +1,10 @@
 import { type Config, ConfigError } from './config.ts';
-import { type DatabaseHandle, openDatabase } from './db/client.ts';
+import { type DatabaseHandle, type MigrationProgress, openDatabase } from './db/client.ts';
 import type { Deps } from './deps.ts';
 import { type App, buildApp } from './http/app.ts';
 import { registerDueWork } from './jobs/handlers.ts';
 import { DueWorkRunner } from './jobs/runner.ts';
+import { type DueWorker, type PassTask, startDueWorker } from './jobs/worker.ts';
 import { type Clock, realNow, systemClock } from './kernel/clock.ts';
 import { openTestClock } from './modules/clock/test-clock.ts';
 import { ensureAdminStaff } from './modules/identity/staff.ts';
@@ -14,13 +15,19 @@ export interface Tierline {
   app: App;
   deps: Deps;
   database: DatabaseHandle;
-  /** Starts the periodic due-work pass (real clock only; the test clock runs work on advance). */
-  startWorker(): void;
+  /**
+   * Starts the due-work worker on pg-boss (real clock only; the test clock runs work on advance).
+   * `close()` stops it after the work in hand.
+   */
+  startWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Composes Tierline: database and migrations, clock, due-work runner, HTTP app. */
-export async function createTierline(config: Config, options: { logger?: boolean } = {}): Promise<Tierline> {
+export async function createTierline(
+  config: Config,
+  options: { logger?: boolean; onMigrationProgress?: MigrationProgress } = {},
+): Promise<Tierline> {
   let catalog: Catalog;
   try {
     catalog = loadCatalog(config.catalogFile);
@@ -28,35 +35,41 @@ export async function createTierline(config: Config, options: { logger?: boolean
     throw new ConfigError(`TIERLINE_CATALOG_FILE: ${(error as Error).message}`);
   }
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  await database.migrate();
+  await database.migrate(options.onMigrationProgress);
   const clock: Clock = config.testClock
     ? await openTestClock(database.db, config.testClockStart ?? realNow())
     : systemClock;
   const runner = new DueWorkRunner(database.db, { testClock: config.testClock });
-  const deps: Deps = { config, db: database.db, clock, runner, catalog, payments: createTestProvider() };
+  const payments = createTestProvider();
+  // Done on every worker pass and after each test-clock advance, as of that instant.
+  const passTasks: PassTask[] = [];
+  const deps: Deps = { config, db: database.db, clock, runner, catalog, payments, passTasks };
   registerDueWork(runner, deps);
   if (config.adminEmail && config.adminPassword) {
     await ensureAdminStaff(database.db, await clock.now(), config.adminEmail, config.adminPassword);
   }
   const app = await buildApp(deps, { logLevel: options.logger ? config.logLevel : undefined });
-  let timer: NodeJS.Timeout | undefined;
-  let pass: Promise<unknown> = Promise.resolve();
+  let worker: DueWorker | undefined;
   return {
     app,
     deps,
     database,
-    startWorker() {
-      if (config.testClock || timer) return;
-      timer = setInterval(() => {
-        pass = pass
-          .then(async () => runner.runDue(await clock.now()))
-          .catch((error) => app.log.error({ err: error }, 'due work pass failed'));
-      }, config.workerIntervalMs);
+    async startWorker() {
+      if (config.testClock || worker) return;
+      worker = await startDueWorker({
+        database,
+        runner,
+        clock,
+        log: app.log,
+        tasks: passTasks,
+        concurrency: config.workerConcurrency,
+        pollingIntervalSeconds: config.workerIntervalMs / 1000,
+      });
     },
     async close() {
-      if (timer) clearInterval(timer);
-      await pass;
-      await app.close();
+      // Requests in flight and work in hand finish first; new requests are refused meanwhile.
+      await Promise.all([app.close(), worker?.stop()]);
+      // After the worker: a pass in hand may still be sending.
       await database.close();
     },
   };

@@ -2,11 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
-import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import * as schema from './schema/index.ts';
 
@@ -16,14 +15,42 @@ export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesW
 /** Either the database or an open transaction: what repository functions take. */
 export type Executor = Database | Transaction;
 
+/** Called after each migration step with how many of the steps are done. */
+export type MigrationProgress = (done: number, total: number) => void;
+
 export interface DatabaseHandle {
   db: Database;
   kind: 'embedded' | 'postgres';
-  migrate(): Promise<void>;
+  /** Where the job queue (pg-boss) keeps its tables: the same database, through its own connections. */
+  jobs: { connectionString: string } | { pglite: PGlite };
+  /** Applies the pending migrations, one at a time; on a server, one process at a time. */
+  migrate(onProgress?: MigrationProgress): Promise<void>;
+  /** Calls `onNotify` on each NOTIFY on the channel; resolves to a function that stops listening. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+// Any constant: the advisory lock that keeps two processes from migrating the same server at once.
+const MIGRATION_LOCK = 7_310_001;
+
+interface Migrator {
+  dialect: { migrate(migrations: unknown[], session: unknown, config: { migrationsFolder: string }): Promise<void> };
+  session: unknown;
+}
+
+/**
+ * Drizzle's migrator applies every pending migration in one call; giving it the first k migrations,
+ * k = 1…n, applies them one at a time (each in its own transaction), so progress can be shown.
+ */
+async function migrateStepwise(db: Database, onProgress?: MigrationProgress): Promise<void> {
+  const migrations = readMigrationFiles({ migrationsFolder });
+  const migrator = db as unknown as Migrator;
+  for (let step = 1; step <= migrations.length; step++) {
+    await migrator.dialect.migrate(migrations.slice(0, step), migrator.session, { migrationsFolder });
+    onProgress?.(step, migrations.length);
+  }
+}
 
 /** Opens PostgreSQL when a URL is given, else the embedded PGlite under dataDir ('memory://' for RAM). */
 export async function openDatabase(options: { url?: string; dataDir: string }): Promise<DatabaseHandle> {
@@ -36,7 +63,31 @@ export async function openDatabase(options: { url?: string; dataDir: string }): 
     return {
       db,
       kind: 'postgres',
-      migrate: () => migrateNodePg(db as never, { migrationsFolder }),
+      jobs: { connectionString: options.url },
+      async migrate(onProgress) {
+        const lock = await pool.connect();
+        try {
+          await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+          await migrateStepwise(db, onProgress);
+        } finally {
+          await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+          lock.release();
+        }
+      },
+      async listen(channel, onNotify) {
+        const listener = new pg.Client({ connectionString: options.url });
+        listener.on('error', () => {
+          // The connection was lost; the periodic pass still runs, so work is only later, not lost.
+        });
+        await listener.connect();
+        listener.on('notification', (message) => {
+          if (message.channel === channel) onNotify();
+        });
+        await listener.query(`listen ${channel}`);
+        return async () => {
+          await listener.end().catch(() => undefined);
+        };
+      },
       close: () => pool.end(),
     };
   }
@@ -46,7 +97,14 @@ export async function openDatabase(options: { url?: string; dataDir: string }): 
   return {
     db,
     kind: 'embedded',
-    migrate: () => migratePglite(db as never, { migrationsFolder }),
+    jobs: { pglite: client },
+    migrate: (onProgress) => migrateStepwise(db, onProgress),
+    listen: async (channel, onNotify) => {
+      const stop = await client.listen(channel, onNotify);
+      return async () => {
+        await stop();
+      };
+    },
     close: () => client.close(),
   };
 }

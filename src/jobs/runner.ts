@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, notInArray, sql } from 'drizzle-orm';
 import { bulkInsert, inIds } from '../db/bulk.ts';
 import type { Database, Executor, Transaction } from '../db/client.ts';
+import { notifyWorkers } from '../db/notify.ts';
 import { dueItems, testClock } from '../db/schema/index.ts';
 import { newId } from '../kernel/ids.ts';
 
@@ -11,6 +12,9 @@ export type DueHandler = (tx: Transaction, item: DueItem, now: Date) => Promise<
 
 /** Does the work of many items of one kind due at the same instant, in one transaction. */
 export type DueBatchHandler = (tx: Transaction, items: DueItem[], now: Date) => Promise<void>;
+
+/** Work due within this span of its scheduling wakes the workers at once instead of at the next pass. */
+const NEAR_TERM_MS = 60_000;
 
 /**
  * Schedules time-driven work in the caller's transaction. One row per (kind, subject, due instant):
@@ -50,7 +54,9 @@ export async function scheduleDueMany(
     sql`on conflict (kind, subject_id, due_at) do update set status = 'pending', processed_at = null
       where due_items.status in ${revivable}`,
   );
+  if (items.some((item) => item.dueAt.getTime() - now.getTime() <= NEAR_TERM_MS)) await notifyWorkers(executor);
 }
+
 
 /** Schedules one item (see scheduleDueMany). */
 export async function scheduleDue(
@@ -135,7 +141,16 @@ export class DueWorkRunner {
    * `concurrency` above 1, that many transactions claim items side by side (SKIP LOCKED keeps them
    * apart); items are then taken in due order but may finish out of it, so the test clock uses 1.
    */
-  async runDue(upTo: Date, options: { concurrency?: number } = {}): Promise<{ processed: number; failed: number }> {
+  async runDue(
+    upTo: Date,
+    options: {
+      concurrency?: number;
+      /** Asked before each claim: true stops the pass there (a worker draining for shutdown). */
+      shouldStop?: () => boolean;
+      /** Told after each claim how many items this pass has done so far. */
+      onProgress?: (processed: number) => void;
+    } = {},
+  ): Promise<{ processed: number; failed: number }> {
     const failedIds: string[] = [];
     const solo = new Set<string>();
     // Where claiming resumes: past the items this pass already took, so a long pass does not step
@@ -145,6 +160,7 @@ export class DueWorkRunner {
     let processed = 0;
     const loop = async () => {
       for (;;) {
+        if (options.shouldStop?.()) return;
         let outcome = await this.processNext(upTo, failedIds, solo, pass);
         if (outcome === 'none' && pass.cursor) {
           pass.cursor = null;
@@ -152,10 +168,23 @@ export class DueWorkRunner {
         }
         if (outcome === 'none') return;
         processed += outcome.done;
+        options.onProgress?.(processed);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, loop));
     return { processed, failed: failedIds.length };
+  }
+
+  /** How many items are pending and due at or before `upTo` (counted up to `cap`). */
+  async countDue(upTo: Date, cap = 1_000_000): Promise<number> {
+    const due = this.db
+      .select({ one: sql`1` })
+      .from(dueItems)
+      .where(and(eq(dueItems.status, 'pending'), lte(dueItems.dueAt, upTo)))
+      .limit(cap)
+      .as('due');
+    const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(due);
+    return Number(row.count);
   }
 
   /** The earliest pending due instant, if any: what a scheduler waits for. */
