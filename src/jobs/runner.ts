@@ -57,7 +57,6 @@ export async function scheduleDueMany(
   if (items.some((item) => item.dueAt.getTime() - now.getTime() <= NEAR_TERM_MS)) await notifyWorkers(executor);
 }
 
-
 /** Schedules one item (see scheduleDueMany). */
 export async function scheduleDue(
   executor: Executor,

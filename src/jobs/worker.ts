@@ -82,13 +82,17 @@ export async function startDueWorker(options: {
     }
     if (due > 0) log.info({ job: PASS_QUEUE, due, drains }, 'due work handed out');
   });
-  await boss.work<{ up_to: string }>(DRAIN_QUEUE, { localConcurrency: concurrency, pollingIntervalSeconds }, async ([job]) => {
-    const upTo = new Date(job.data.up_to);
-    const result = await runner.runDue(upTo, { shouldStop: () => stopping });
-    if (result.processed > 0 || result.failed > 0) {
-      log.info({ job: DRAIN_QUEUE, id: job.id, ...result }, 'due work done');
-    }
-  });
+  await boss.work<{ up_to: string }>(
+    DRAIN_QUEUE,
+    { localConcurrency: concurrency, pollingIntervalSeconds },
+    async ([job]) => {
+      const upTo = new Date(job.data.up_to);
+      const result = await runner.runDue(upTo, { shouldStop: () => stopping });
+      if (result.processed > 0 || result.failed > 0) {
+        log.info({ job: DRAIN_QUEUE, id: job.id, ...result }, 'due work done');
+      }
+    },
+  );
 
   const nudge = async () => {
     if (stopping) return;

@@ -7,10 +7,10 @@ function log(line: string): void {
 }
 
 /** Parses the command line, starts the runtime and stops it cleanly on SIGTERM or SIGINT. */
-async function main() {
+export async function runRuntime(args: string[]) {
   let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseCommandLine(process.argv.slice(2));
+    parsed = parseCommandLine(args);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`tierline-runtime: ${error.message}\n${usage}`);
@@ -46,4 +46,5 @@ async function main() {
   process.on('SIGINT', stop);
 }
 
-await main();
+// Run directly (`npm run runtime`), or imported by `tierline runtime`.
+if (import.meta.main) await runRuntime(process.argv.slice(2));

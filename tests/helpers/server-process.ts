@@ -68,8 +68,9 @@ export interface Server {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startServer(env: Record<string, string>): Server {
-  const child = spawn(nodeBinary, ['src/main.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `src/main.ts` (API and worker), or the command line with `args` (e.g. `src/cli.ts worker`). */
+export function startServer(env: Record<string, string>, args: string[] = ['src/main.ts']): Server {
+  const child = spawn(nodeBinary, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let stdout = '';
   let stderr = '';

@@ -30,11 +30,14 @@ export async function ensureAdminStaff(db: Database, now: Date, email: string, p
   return user.id;
 }
 
-/** An admin creates a staff member (support, sales or admin), or adds staff roles to a user. */
+/**
+ * An admin creates a staff member (support, sales or admin); with no `actorId`, an operator does it
+ * from the command line.
+ */
 export async function createStaffMember(
   db: Database,
   now: Date,
-  input: { actorId: string; email: string; password: string; fullName: string; roles: string[] },
+  input: { actorId: string | null; email: string; password: string; fullName: string; roles: string[] },
 ) {
   const email = normalizeEmail(input.email);
   if (!isValidEmail(email)) throw fail.validation('email', 'The email address is not valid.');
@@ -48,7 +51,7 @@ export async function createStaffMember(
     const user = await insertUser(tx, { email, passwordHash, fullName: input.fullName.trim(), staffRoles: roles, now });
     await recordAudit(tx, now, {
       orgId: null,
-      actor: { type: 'staff', id: input.actorId },
+      actor: input.actorId ? { type: 'staff', id: input.actorId } : { type: 'system', id: null },
       action: 'staff.created',
       targetType: 'user',
       targetId: user.id,
