@@ -26,9 +26,12 @@ describe('loadConfig defaults', () => {
       adminEmail: undefined,
       adminPassword: undefined,
       workerIntervalMs: 5000,
+      smtpUrl: undefined,
+      emailFrom: 'Tierline <no-reply@localhost>',
       workerConcurrency: 2,
       logLevel: 'info',
       catalogFile: expect.stringMatching(/config\/catalog\.json$/),
+      payments: { provider: 'test' },
     });
   });
 
@@ -42,6 +45,11 @@ describe('loadConfig defaults', () => {
         TIERLINE_TEST_CLOCK_START: '',
         TIERLINE_ADMIN_EMAIL: '',
         TIERLINE_ADMIN_PASSWORD: '',
+        TIERLINE_PAYMENTS: '',
+        STRIPE_SECRET_KEY: '',
+        TIERLINE_STRIPE_API_URL: '',
+        TIERLINE_SMTP_URL: '',
+        TIERLINE_EMAIL_FROM: '',
       }),
     ).toEqual(loadConfig({}));
   });
@@ -59,6 +67,8 @@ describe('loadConfig reads every variable', () => {
       TIERLINE_ADMIN_EMAIL: 'admin@example.com',
       TIERLINE_ADMIN_PASSWORD: 'correct-horse-battery',
       TIERLINE_WORKER_INTERVAL_MS: '250',
+      TIERLINE_SMTP_URL: 'smtps://mailer:s%40cret@smtp.example.com:465',
+      TIERLINE_EMAIL_FROM: 'Example Billing <billing@example.com>',
       TIERLINE_WORKER_CONCURRENCY: '4',
       TIERLINE_LOG_LEVEL: 'warn',
       TIERLINE_CATALOG_FILE: '/etc/tierline/catalog.json',
@@ -73,9 +83,12 @@ describe('loadConfig reads every variable', () => {
       adminEmail: 'admin@example.com',
       adminPassword: 'correct-horse-battery',
       workerIntervalMs: 250,
+      smtpUrl: 'smtps://mailer:s%40cret@smtp.example.com:465',
+      emailFrom: 'Example Billing <billing@example.com>',
       workerConcurrency: 4,
       logLevel: 'warn',
       catalogFile: '/etc/tierline/catalog.json',
+      payments: { provider: 'test' },
     });
   });
 
@@ -93,6 +106,22 @@ describe('loadConfig reads every variable', () => {
       'postgresql://localhost/tierline',
     );
   });
+
+  it.each([
+    'smtp://127.0.0.1:2525',
+    'smtp://mailer:secret@smtp.example.com',
+    'smtps://smtp.example.com/',
+    'smtp://[::1]:25',
+  ])('accepts TIERLINE_SMTP_URL=%s', (raw) => {
+    expect(loadConfig({ TIERLINE_SMTP_URL: raw }).smtpUrl).toBe(raw);
+  });
+
+  it.each(['no-reply@example.com', '"Example, Inc." <no-reply@example.com>', '<no-reply@example.com>'])(
+    'accepts TIERLINE_EMAIL_FROM=%s',
+    (raw) => {
+      expect(loadConfig({ TIERLINE_EMAIL_FROM: raw }).emailFrom).toBe(raw);
+    },
+  );
 
   it('accepts an in-memory data dir', () => {
     expect(loadConfig({ TIERLINE_DATA_DIR: 'memory://' }).dataDir).toBe('memory://');
@@ -181,8 +210,90 @@ describe('loadConfig refuses bad values, naming the variable', () => {
     expectRefused({ TIERLINE_WORKER_INTERVAL_MS: raw }, 'TIERLINE_WORKER_INTERVAL_MS');
   });
 
+  it.each([
+    'http://smtp.example.com',
+    'smtp.example.com:587',
+    'smtp://',
+    'smtp://smtp.example.com/relay',
+    'smtp://smtp.example.com?pool=true',
+    'smtp://smtp.example.com:99999',
+  ])('TIERLINE_SMTP_URL=%s', (raw) => {
+    expectRefused({ TIERLINE_SMTP_URL: raw }, 'TIERLINE_SMTP_URL');
+  });
+
+  it('does not echo TIERLINE_SMTP_URL, which holds the SMTP password', () => {
+    const message = expectRefused(
+      { TIERLINE_SMTP_URL: 'smtp://mailer:hunter2@smtp.example.com/x' },
+      'TIERLINE_SMTP_URL',
+    );
+    expect(message).not.toContain('hunter2');
+  });
+
+  it.each([
+    'no-reply',
+    'Tierline',
+    'Tierline <no-reply>',
+    'a@b, c@d',
+    'Tierline <no-reply@example.com',
+    'Tierline\r\nBcc: x@example.com <no-reply@example.com>',
+  ])('TIERLINE_EMAIL_FROM=%j', (raw) => {
+    expectRefused({ TIERLINE_EMAIL_FROM: raw }, 'TIERLINE_EMAIL_FROM');
+  });
+
   it('fails with a ConfigError, which main.ts prints as one line', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/^PORT must be an integer from 0 to 65535, got "abc"$/);
   });
+});
+
+describe('the payment provider', () => {
+  it('is the test provider unless TIERLINE_PAYMENTS=stripe', () => {
+    expect(loadConfig({}).payments).toEqual({ provider: 'test' });
+    expect(loadConfig({ TIERLINE_PAYMENTS: 'test' }).payments).toEqual({ provider: 'test' });
+  });
+
+  it('reads the Stripe key and an optional API origin', () => {
+    expect(loadConfig({ TIERLINE_PAYMENTS: 'stripe', STRIPE_SECRET_KEY: 'sk_live_51Habc' }).payments).toEqual({
+      provider: 'stripe',
+      secretKey: 'sk_live_51Habc',
+      apiUrl: undefined,
+    });
+    expect(
+      loadConfig({
+        TIERLINE_PAYMENTS: 'stripe',
+        STRIPE_SECRET_KEY: 'rk_test_51Habc',
+        TIERLINE_STRIPE_API_URL: 'http://127.0.0.1:12111',
+      }).payments,
+    ).toEqual({ provider: 'stripe', secretKey: 'rk_test_51Habc', apiUrl: 'http://127.0.0.1:12111' });
+  });
+
+  it('needs STRIPE_SECRET_KEY with stripe, and refuses a publishable key without echoing it', () => {
+    expectRefused({ TIERLINE_PAYMENTS: 'stripe' }, 'STRIPE_SECRET_KEY');
+    const message = expectRefused(
+      { TIERLINE_PAYMENTS: 'stripe', STRIPE_SECRET_KEY: 'pk_live_51Hsecret' },
+      'STRIPE_SECRET_KEY',
+    );
+    expect(message).not.toContain('51Hsecret');
+  });
+
+  it('refuses a Stripe key with the test provider, which would take every card and charge nothing', () => {
+    const message = expectRefused({ STRIPE_SECRET_KEY: 'sk_live_51Hsecret' }, 'STRIPE_SECRET_KEY');
+    expect(message).toContain('TIERLINE_PAYMENTS');
+    expect(message).not.toContain('51Hsecret');
+  });
+
+  it.each(['paypal', 'Stripe', 'none'])('TIERLINE_PAYMENTS=%s', (raw) => {
+    expectRefused({ TIERLINE_PAYMENTS: raw, STRIPE_SECRET_KEY: 'sk_test_x' }, 'TIERLINE_PAYMENTS');
+  });
+
+  it.each(['api.stripe.com', 'ftp://127.0.0.1:21', 'https://api.stripe.com/v1', 'https://user:pw@stripe.example'])(
+    'TIERLINE_STRIPE_API_URL=%s',
+    (raw) => {
+      const message = expectRefused(
+        { TIERLINE_PAYMENTS: 'stripe', STRIPE_SECRET_KEY: 'sk_test_x', TIERLINE_STRIPE_API_URL: raw },
+        'TIERLINE_STRIPE_API_URL',
+      );
+      expect(message).not.toContain('pw@');
+    },
+  );
 });

@@ -15,7 +15,17 @@ export interface Config {
   workerConcurrency: number;
   logLevel: string;
   catalogFile: string;
+  /** The SMTP server that sends the outbox (smtp:// or smtps://, credentials in the URL); unset keeps emails queued. */
+  smtpUrl: string | undefined;
+  /** The From of every email: an address, or a name and an address in angle brackets. */
+  emailFrom: string;
+  payments: PaymentsConfig;
 }
+
+/** Which payment provider charges cards: the network-free `test` provider, or Stripe with its keys. */
+export type PaymentsConfig =
+  | { provider: 'test' }
+  | { provider: 'stripe'; secretKey: string; apiUrl: string | undefined };
 
 export class ConfigError extends Error {}
 
@@ -37,6 +47,61 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
   throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
+function payments(env: NodeJS.ProcessEnv): PaymentsConfig {
+  const provider = env.TIERLINE_PAYMENTS || 'test';
+  const secretKey = env.STRIPE_SECRET_KEY || undefined;
+  const apiUrl = env.TIERLINE_STRIPE_API_URL || undefined;
+  if (provider === 'test') {
+    // A Stripe key with the test provider would accept every card and charge nothing: refuse it.
+    if (secretKey) throw new ConfigError('STRIPE_SECRET_KEY is set but TIERLINE_PAYMENTS is not stripe');
+    return { provider: 'test' };
+  }
+  if (provider !== 'stripe') throw new ConfigError(`TIERLINE_PAYMENTS must be test or stripe, got "${provider}"`);
+  if (!secretKey) throw new ConfigError('STRIPE_SECRET_KEY is required when TIERLINE_PAYMENTS=stripe');
+  // Never echo the key: a publishable key (pk_) or a typo must not end up in a log.
+  if (!/^(sk|rk)_(test|live)_\w+$/.test(secretKey)) {
+    throw new ConfigError('STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_… or rk_…)');
+  }
+  if (apiUrl) {
+    const url = URL.canParse(apiUrl) ? new URL(apiUrl) : undefined;
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username) {
+      // Not echoed: a URL can carry credentials.
+      throw new ConfigError('TIERLINE_STRIPE_API_URL must be an http(s) origin such as https://api.stripe.com');
+    }
+  }
+  return { provider: 'stripe', secretKey, apiUrl };
+}
+
+function smtpUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.TIERLINE_SMTP_URL || undefined;
+  if (!raw) return undefined;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  // Options are not read from the URL, so one that names any is refused rather than half obeyed.
+  if (
+    !url ||
+    !/^smtps?:$/.test(url.protocol) ||
+    !url.hostname ||
+    !['', '/'].includes(url.pathname) ||
+    url.search ||
+    url.hash
+  ) {
+    // Not echoed: the URL holds the SMTP password.
+    throw new ConfigError('TIERLINE_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://…');
+  }
+  return raw;
+}
+
+function emailFrom(env: NodeJS.ProcessEnv): string {
+  const raw = env.TIERLINE_EMAIL_FROM || 'Tierline <no-reply@localhost>';
+  // One address, bare or after a display name; no line breaks, which would forge headers.
+  if (!/^(?:[^<>@\s,;"]+@[^<>@\s,;"]+|[^<>\r\n]*<[^<>@\s,;"]+@[^<>@\s,;"]+>)$/.test(raw)) {
+    throw new ConfigError(
+      `TIERLINE_EMAIL_FROM must be an address or Name <address>, got ${JSON.stringify(raw.slice(0, 200))}`,
+    );
+  }
+  return raw;
 }
 
 /** Reads and validates the configuration; throws ConfigError naming the variable at fault. */
@@ -83,6 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmail,
     adminPassword,
     workerIntervalMs: integer(env, 'TIERLINE_WORKER_INTERVAL_MS', 5000, 100, 3_600_000),
+    smtpUrl: smtpUrl(env),
+    emailFrom: emailFrom(env),
     workerConcurrency: integer(env, 'TIERLINE_WORKER_CONCURRENCY', 2, 1, 64),
+    payments: payments(env),
   };
 }

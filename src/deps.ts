@@ -3,6 +3,7 @@ import type { Database } from './db/client.ts';
 import type { DueWorkRunner } from './jobs/runner.ts';
 import type { PassTask } from './jobs/worker.ts';
 import type { Clock } from './kernel/clock.ts';
+import type { Mailer } from './modules/notifications/index.ts';
 import type { PaymentProvider } from './modules/payments/index.ts';
 import type { Catalog } from './modules/plans/index.ts';
 
@@ -14,6 +15,8 @@ export interface Deps {
   runner: DueWorkRunner;
   catalog: Catalog;
   payments: PaymentProvider;
+  /** Sends the outbox over SMTP; absent when TIERLINE_SMTP_URL is unset (emails stay queued). */
+  mailer?: Mailer;
   /** Work done on every worker pass and after each test-clock advance (emails, webhooks). */
   passTasks: PassTask[];
 }

@@ -8,7 +8,8 @@ import { type DueWorker, type PassTask, startDueWorker } from './jobs/worker.ts'
 import { type Clock, realNow, systemClock } from './kernel/clock.ts';
 import { openTestClock } from './modules/clock/test-clock.ts';
 import { ensureAdminStaff } from './modules/identity/staff.ts';
-import { createTestProvider } from './modules/payments/index.ts';
+import { createSmtpMailer, sendQueuedEmails } from './modules/notifications/index.ts';
+import { createStripeProvider, createTestProvider } from './modules/payments/index.ts';
 import { type Catalog, loadCatalog } from './modules/plans/index.ts';
 
 export interface Tierline {
@@ -40,11 +41,19 @@ export async function createTierline(
     ? await openTestClock(database.db, config.testClockStart ?? realNow())
     : systemClock;
   const runner = new DueWorkRunner(database.db, { testClock: config.testClock });
-  const payments = createTestProvider();
+  const payments =
+    config.payments.provider === 'stripe'
+      ? createStripeProvider({ secretKey: config.payments.secretKey, apiUrl: config.payments.apiUrl })
+      : createTestProvider();
   // Done on every worker pass and after each test-clock advance, as of that instant.
   const passTasks: PassTask[] = [];
   const deps: Deps = { config, db: database.db, clock, runner, catalog, payments, passTasks };
+  if (config.smtpUrl) deps.mailer = createSmtpMailer({ url: config.smtpUrl, from: config.emailFrom });
   registerDueWork(runner, deps);
+  passTasks.push({
+    name: 'email',
+    run: (now) => sendQueuedEmails(deps.db, deps.mailer, now, { limit: 100, log: app.log }),
+  });
   if (config.adminEmail && config.adminPassword) {
     await ensureAdminStaff(database.db, await clock.now(), config.adminEmail, config.adminPassword);
   }
@@ -70,6 +79,7 @@ export async function createTierline(
       // Requests in flight and work in hand finish first; new requests are refused meanwhile.
       await Promise.all([app.close(), worker?.stop()]);
       // After the worker: a pass in hand may still be sending.
+      await deps.mailer?.close();
       await database.close();
     },
   };

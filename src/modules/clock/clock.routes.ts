@@ -35,6 +35,10 @@ export function clockRoutes(deps: Deps) {
           checkAdvance(await deps.clock.now(), to);
           const result = await deps.runner.runDue(to);
           await setTestClock(deps.db, to);
+          // What a worker pass does besides due items (emails, webhooks), as of the new instant.
+          for (const task of deps.passTasks) {
+            await task.run(to).catch((error) => request.log.error({ err: error, task: task.name }, 'pass task failed'));
+          }
           return result;
         });
         advancing = run.catch(() => undefined);
