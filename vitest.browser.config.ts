@@ -9,8 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: false,
-    // A test that fails is run once more, and its first failure stays in the output: on a loaded
-    // machine the upgrade test once met a 409 on Subscribe that a rerun did not (being looked into).
+    // A test that fails is run once more, and its first failure stays in the output to be read.
     retry: 1,
     maxWorkers: 1,
     // Pages settle in well under a second, but a busy two-core machine can take several.

@@ -1,7 +1,7 @@
 import { Card, Divider, Grid, Group, Stack, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { Navigate, useNavigate } from 'react-router';
 import { api, orgPath, type PaymentMethod } from '../api.ts';
 import { canManageBilling, findPlan, planFeatures } from '../billing.ts';
@@ -26,6 +26,7 @@ export function UpgradePage() {
   const billing = useBilling(orgId);
   const catalog = useCatalog();
   const canManage = canManageBilling(member.roles);
+  const [subscribed, setSubscribed] = useState(false);
   const preview = useQuery({
     queryKey: ['org', orgId, 'upgrade-preview'],
     queryFn: () => api<UpgradePreview>('POST', orgPath(orgId, '/subscription/preview'), { plan: 'plus' }),
@@ -41,12 +42,18 @@ export function UpgradePage() {
     return <ErrorState error={billing.error ?? catalog.error} onRetry={() => void billing.refetch()} />;
   }
   if (!billing.data || !catalog.data) return <PageLoader label="Loading" />;
-  if (!canManage || billing.data.plan !== 'free') return <Navigate to="/settings/billing/plans" replace />;
+  // Someone who arrives already on Plus goes to Change Plan; someone who just subscribed here goes on
+  // to Billing and Usage below, whichever of the refreshed data and the navigation comes first.
+  if (!canManage || (billing.data.plan !== 'free' && !subscribed)) {
+    return <Navigate to="/settings/billing/plans" replace />;
+  }
 
   const plus = findPlan(catalog.data, 'plus');
   const subscribe = async (method: PaymentMethod) => {
     await api('POST', orgPath(orgId, '/subscription'), { plan: 'plus', payment_method_id: method.id });
-    await queryClient.invalidateQueries();
+    setSubscribed(true);
+    // Everything but this page's upgrade preview, which an org on Plus no longer has (409).
+    await queryClient.invalidateQueries({ predicate: (query) => query.queryKey[2] !== 'upgrade-preview' });
     notifications.show({
       color: 'green',
       title: 'Welcome to Plus',
