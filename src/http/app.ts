@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { Deps } from '../deps.ts';
 import { fail } from '../kernel/errors.ts';
 import { billingRoutes } from '../modules/billing/billing.routes.ts';
@@ -22,6 +23,8 @@ import './caller.ts';
 import { handleError } from './errors.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { frameworkError, refuseUnstorableInput } from './input-guards.ts';
+import { REQUEST_ID_HEADER, requestIdOf, requestLogFields } from './logging.ts';
+import { createMetrics } from './metrics.ts';
 import { operationsRoutes } from './operations.routes.ts';
 import { ErrorResponse } from './schemas.ts';
 import { webPages } from './web.ts';
@@ -55,13 +58,32 @@ function newAjv(coerceTypes: false | 'array') {
   return ajv;
 }
 
-/** Builds the whole HTTP app on the given dependencies; nothing is listening yet. */
-export async function buildApp(deps: Deps, options: { logLevel?: string } = {}): Promise<App> {
+/**
+ * Builds the whole HTTP app on the given dependencies; nothing is listening yet. Logs go to stdout
+ * at `logLevel` (none without it), or to `logStream` when given.
+ */
+export async function buildApp(
+  deps: Deps,
+  options: { logLevel?: string; logStream?: DestinationStream } = {},
+): Promise<App> {
   const app = Fastify({
-    logger: options.logLevel ? { level: options.logLevel } : false,
+    logger: options.logLevel
+      ? {
+          level: options.logLevel,
+          serializers: { req: requestLogFields },
+          ...(options.logStream ? { stream: options.logStream } : {}),
+        }
+      : false,
+    // Request ids: a sane incoming x-request-id is kept, else one is made; logged as `reqId`.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
-    frameworkErrors: frameworkError,
+    // Answers to malformed URLs skip the hooks: they get the request id here.
+    frameworkErrors: (error, request, reply) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
+      return frameworkError(error, request, reply);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Bodies are JSON and validated strictly; query strings and paths are text and are coerced.
@@ -93,8 +115,16 @@ export async function buildApp(deps: Deps, options: { logLevel?: string } = {}):
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  app.decorate('metrics', createMetrics(deps, app.log));
   app.decorateRequest('caller', null as never);
   app.decorateRequest('now', null as never);
+  // First of the hooks, so every answer carries the request id, errors and 404s included.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    app.metrics.observeRequest(request, reply);
+  });
   app.addHook('onRequest', async (request) => {
     request.now = await deps.clock.now();
     request.caller = { kind: 'anonymous' };

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.ts';
 
-/** Liveness and readiness for operators. */
+/** Liveness, readiness and metrics for operators. */
 export function operationsRoutes(deps: Deps) {
   return async (app: FastifyInstance) => {
     app.get('/healthz', { schema: { tags: ['operations'] } }, async () => ({ status: 'ok' }));
@@ -13,6 +13,12 @@ export function operationsRoutes(deps: Deps) {
       } catch {
         return reply.status(503).send({ error: { code: 'not_ready', message: 'The database is not reachable.' } });
       }
+    });
+    // Prometheus text exposition of this app's registry (docs/operations.md lists every metric); not
+    // part of the JSON API, so not in its OpenAPI document.
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      const text = await app.metrics.registry.metrics();
+      return reply.type(app.metrics.registry.contentType).send(text);
     });
   };
 }

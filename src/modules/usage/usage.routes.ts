@@ -50,7 +50,14 @@ export function usageRoutes(deps: Deps) {
 
     app.post(
       '/runtime/usage',
-      { bodyLimit: 4 * 1024 * 1024, schema: { tags: ['runtime'], body: UsageReport, response: errors(400, 401, 403) } },
+      {
+        bodyLimit: 4 * 1024 * 1024,
+        schema: { tags: ['runtime'], body: UsageReport, response: errors(400, 401, 403) },
+        // Any 4xx answer (invalid body, unknown token, decommissioned control plane) is a refused report.
+        onResponse: async (_request, reply) => {
+          if (reply.statusCode >= 400 && reply.statusCode < 500) base.metrics.countUsageReport('refused');
+        },
+      },
       async (request) => {
         // A known token skips the lookup: the write itself checks the runtime and its control plane.
         const tokenHash = hashSecret(runtimeTokenOf(request));
@@ -66,6 +73,7 @@ export function usageRoutes(deps: Deps) {
           reportId: request.body.report_id,
           usage: request.body.usage,
         });
+        base.metrics.countUsageReport(result.duplicate ? 'duplicate' : 'accepted', result);
         return {
           accepted: true,
           duplicate: result.duplicate,

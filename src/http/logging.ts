@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+
+/** The header a request id comes in and goes out with. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+// A token that is safe to log and to echo: no spaces, quotes or control characters, bounded length.
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Whether an incoming request id may be kept as it is (a proxy's or a client's own id). */
+export function isSaneRequestId(value: unknown): value is string {
+  return typeof value === 'string' && SANE_REQUEST_ID.test(value);
+}
+
+/** A new request id: `req_` and 16 random bytes in base64url. */
+export function newRequestId(): string {
+  return `req_${randomBytes(16).toString('base64url')}`;
+}
+
+/**
+ * Fastify's genReqId: keeps a sane `x-request-id` from the caller (so a proxy's id follows the
+ * request through the logs), else makes a new one. A repeated header arrives as an array: not kept.
+ */
+export function requestIdOf(request: IncomingMessage): string {
+  const incoming = request.headers[REQUEST_ID_HEADER];
+  return isSaneRequestId(incoming) ? incoming : newRequestId();
+}
+
+/** The logger for one kind of background work: its lines carry `job` as pino context. */
+export function jobLogger(log: FastifyBaseLogger, job: string): FastifyBaseLogger {
+  return log.child({ job });
+}
+
+// Query parameters whose values are secrets: an invitation link carries its token in the URL.
+const SECRET_PARAMETER = /token|secret|password|key|code|signature/i;
+
+/** A URL as logged: the value of every secret-looking query parameter is replaced. */
+export function loggableUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark < 0) return url;
+  const pairs = url
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const name = pair.split('=', 1)[0];
+      return SECRET_PARAMETER.test(name) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, mark)}?${pairs.join('&')}`;
+}
+
+/** The request as its log lines show it: never headers (cookies, tokens) nor secret query values. */
+export function requestLogFields(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: loggableUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+  };
+}
