@@ -11,6 +11,7 @@ import { ensureAdminStaff } from './modules/identity/staff.ts';
 import { createSmtpMailer, sendQueuedEmails } from './modules/notifications/index.ts';
 import { createStripeProvider, createTestProvider } from './modules/payments/index.ts';
 import { type Catalog, loadCatalog } from './modules/plans/index.ts';
+import { deliverDueWebhooks } from './modules/webhooks/index.ts';
 
 export interface Tierline {
   app: App;
@@ -51,8 +52,18 @@ export async function createTierline(
   if (config.smtpUrl) deps.mailer = createSmtpMailer({ url: config.smtpUrl, from: config.emailFrom });
   registerDueWork(runner, deps);
   passTasks.push({
+    name: 'webhooks',
+    run: (now) => deliverDueWebhooks(deps.db, now, { limit: 100, timeoutMs: 10_000 }),
+  });
+  passTasks.push({
     name: 'email',
-    run: (now) => sendQueuedEmails(deps.db, deps.mailer, now, { limit: 100, log: app.log }),
+    // Batches of 100 until the outbox is empty (or 50 batches: the next pass goes on).
+    run: async (now) => {
+      for (let batch = 0; batch < 50; batch++) {
+        const result = await sendQueuedEmails(deps.db, deps.mailer, now, { limit: 100, log: app.log });
+        if (result.sent + result.failed < 100) return;
+      }
+    },
   });
   if (config.adminEmail && config.adminPassword) {
     await ensureAdminStaff(database.db, await clock.now(), config.adminEmail, config.adminPassword);
@@ -69,7 +80,7 @@ export async function createTierline(
         database,
         runner,
         clock,
-        log: app.log,
+        log: app.log.child({ job: 'due_work' }),
         tasks: passTasks,
         concurrency: config.workerConcurrency,
         pollingIntervalSeconds: config.workerIntervalMs / 1000,

@@ -18,12 +18,13 @@ import { lifecycleRoutes } from '../modules/lifecycle/index.ts';
 import { adminRoutes } from '../modules/organizations/organizations.routes.ts';
 import { runtimeRoutes } from '../modules/runtimes/runtimes.routes.ts';
 import { usageRoutes } from '../modules/usage/usage.routes.ts';
+import { webhookRoutes } from '../modules/webhooks/webhooks.routes.ts';
 import { resolveCaller } from './auth.ts';
 import './caller.ts';
 import { handleError } from './errors.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { frameworkError, refuseUnstorableInput } from './input-guards.ts';
-import { REQUEST_ID_HEADER, requestIdOf, requestLogFields } from './logging.ts';
+import { loggableError, REQUEST_ID_HEADER, requestIdOf, requestLogFields } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { operationsRoutes } from './operations.routes.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -70,13 +71,16 @@ export async function buildApp(
     logger: options.logLevel
       ? {
           level: options.logLevel,
-          serializers: { req: requestLogFields },
+          serializers: { req: requestLogFields, err: loggableError },
           ...(options.logStream ? { stream: options.logStream } : {}),
         }
       : false,
     // Request ids: a sane incoming x-request-id is kept, else one is made; logged as `reqId`.
     requestIdHeader: false,
     genReqId: requestIdOf,
+    // Behind a load balancer, the client's address (rate limits, audit) comes from X-Forwarded-For.
+    // (A number of hops is valid for Fastify; its option type leaves numbers out.)
+    trustProxy: deps.config.trustProxy as boolean | string[],
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
     // Answers to malformed URLs skip the hooks: they get the request id here.
@@ -152,6 +156,7 @@ export async function buildApp(
   await app.register(billingRoutes(deps), { prefix: '/v1' });
   await app.register(lifecycleRoutes(deps), { prefix: '/v1' });
   await app.register(clockRoutes(deps), { prefix: '/v1' });
+  await app.register(webhookRoutes(deps), { prefix: '/v1' });
   await app.register(webPages());
   return app;
 }

@@ -55,9 +55,17 @@ export async function startDueWorker(options: {
   boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
   await boss.start();
   // A pass is `stately`: one waiting and one running at most, so a burst of nudges is one pass.
-  await boss.createQueue(PASS_QUEUE, { policy: 'stately', notify: true, retryLimit: 1, expireInSeconds: 600 });
+  // Heartbeats: a job held by a worker that died is given up after 30 s, not after its expiry.
+  await boss.createQueue(PASS_QUEUE, {
+    policy: 'stately',
+    notify: true,
+    retryLimit: 1,
+    expireInSeconds: 600,
+    heartbeatSeconds: 30,
+  });
   await boss.createQueue(DRAIN_QUEUE, {
     notify: true,
+    heartbeatSeconds: 30,
     retryLimit: 5,
     retryDelay: 5,
     retryBackoff: true,
@@ -73,13 +81,12 @@ export async function startDueWorker(options: {
     for (let index = 0; index < drains; index++) {
       await boss.send(DRAIN_QUEUE, { up_to: now.toISOString() });
     }
-    for (const task of tasks) {
-      try {
-        await task.run(now);
-      } catch (error) {
-        log.error({ err: error, task: task.name }, 'pass task failed');
-      }
-    }
+    // Side by side: a slow webhook receiver does not hold up the email.
+    await Promise.all(
+      tasks.map((task) =>
+        task.run(now).catch((error) => log.error({ err: error, task: task.name }, 'pass task failed')),
+      ),
+    );
     if (due > 0) log.info({ job: PASS_QUEUE, due, drains }, 'due work handed out');
   });
   await boss.work<{ up_to: string }>(

@@ -29,6 +29,10 @@ export function validParam(operation: Operation, name: string, world: World): st
       return ids.invoiceId;
     case 'email':
       return ids.lockedEmail;
+    case 'endpoint_id':
+      return ids.webhookEndpointId;
+    case 'delivery_id':
+      return ids.webhookDeliveryId;
     default:
       throw new Error(`The fuzzer has no real value for the path parameter ${name} of ${operation.key}.`);
   }
@@ -112,6 +116,10 @@ function validField(operation: Operation, path: Path, schema: Schema, world: Wor
       return fc.constantFrom('support_request', 'owner_request', 'abuse', 'A sentence about why.');
     case 'restore_memberships':
       return fc.boolean();
+    case 'url':
+      return fc.constantFrom('https://hooks.example.com/tierline', 'http://127.0.0.1:9/fuzz');
+    case 'events':
+      return fc.constantFrom(['*'], ['invoice.paid', 'org.created']);
     case 'to':
       return fc.constant(future);
     case 'terms':

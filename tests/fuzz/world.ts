@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { deliverDueWebhooks } from '../../src/modules/webhooks/index.ts';
 import { billingHelpers, CARD_OK, cardBody } from '../helpers/billing.ts';
 import { type Owner, signUpOwner, type TestInstance } from '../helpers/instance.ts';
 
@@ -36,6 +37,8 @@ export interface World {
     invitedEmail: string;
     invoiceId: string;
     paymentMethodId: string;
+    webhookEndpointId: string;
+    webhookDeliveryId: string;
   };
   /** Every secret and id above: a generated value equal to one of them is not "unknown". */
   known: Set<string>;
@@ -52,6 +55,15 @@ function expectCreated(response: { status: number; body: any }, what: string, st
 export async function seedWorld(t: TestInstance): Promise<World> {
   const h = billingHelpers(t);
   const start = await h.now();
+  // A webhook endpoint from the start, so that the changes below are delivered to it (nothing listens
+  // on port 9: the attempts fail and stay in its delivery log).
+  const webhookEndpoint = expectCreated(
+    await t.call('POST', '/v1/admin/webhook-endpoints', {
+      cookie: await h.staff(),
+      body: { url: 'http://127.0.0.1:9/fuzz-world', description: 'Fuzz world receiver' },
+    }),
+    'webhook endpoint',
+  );
   const owner = await signUpOwner(t, { org_name: 'Fuzz Plus Org' });
   const { paymentMethod } = await h.subscribePlus(owner, CARD_OK);
   const runtime = await h.runtime(owner);
@@ -150,6 +162,14 @@ export async function seedWorld(t: TestInstance): Promise<World> {
     200,
   );
 
+  await deliverDueWebhooks(t.deps.db, new Date(now), { timeoutMs: 2_000 });
+  const deliveries = expectCreated(
+    await t.call('GET', `/v1/admin/webhook-endpoints/${webhookEndpoint.id}/deliveries`, { cookie: staffCookie }),
+    'webhook deliveries',
+    200,
+  );
+  if (!deliveries.data[0]) throw new Error('seeding the fuzz world: no webhook delivery');
+
   const ids = {
     orgId: owner.orgId,
     otherOrgId: otherOwner.orgId,
@@ -168,6 +188,8 @@ export async function seedWorld(t: TestInstance): Promise<World> {
     invitedEmail,
     invoiceId: invoice.id as string,
     paymentMethodId: paymentMethod.id as string,
+    webhookEndpointId: webhookEndpoint.id as string,
+    webhookDeliveryId: deliveries.data[0].id as string,
   };
   const known = new Set<string>([
     ...Object.values(ids),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverDueWebhooks } from '../../src/modules/webhooks/index.ts';
 import {
   allAuditEvents,
   createTestInstance,
@@ -82,6 +83,8 @@ type Ids = {
   invoice_id: string;
   payment_method_id: string;
   email: string;
+  endpoint_id: string;
+  delivery_id: string;
 };
 
 const CARD = { number: '4242424242424242', exp_month: 12, exp_year: 2030, cvc: '123' };
@@ -135,6 +138,9 @@ const BODIES: Record<string, (ids: Ids) => unknown> = {
     roles: ['admin'],
   }),
   'POST /v1/admin/invoices/{invoice_id}/mark-paid': () => ({ reference: 'intruder' }),
+  'POST /v1/admin/webhook-endpoints': () => ({ url: 'https://intruder.example.net/hooks' }),
+  'PATCH /v1/admin/webhook-endpoints/{endpoint_id}': () => ({ url: 'https://intruder.example.net/hooks' }),
+  'POST /v1/admin/webhook-endpoints/{endpoint_id}/rotate-secret': () => ({ overlap_hours: 24 }),
 };
 
 /** A query string for each route that requires query parameters. */
@@ -198,6 +204,8 @@ let operations: Operation[];
 let stateOfABefore: Record<string, unknown>;
 let globalBefore: Record<string, unknown>;
 let idempotentRuntime: { key: string; token: string; id: string };
+/** A staff webhook endpoint that received the seeded orgs' events, and one of its deliveries. */
+let webhook: { endpointId: string; deliveryId: string };
 let checked = 0;
 const started = Date.now();
 
@@ -423,6 +431,8 @@ async function seedOrg(start: Awaited<ReturnType<typeof signUpOnPlus>>): Promise
       invoice_id: invoice.id,
       payment_method_id: start.paymentMethodId,
       email: owner.email,
+      endpoint_id: webhook.endpointId,
+      delivery_id: webhook.deliveryId,
     },
   };
 }
@@ -457,6 +467,7 @@ async function globalState() {
     sales_inquiries: await ok('GET', '/v1/admin/sales-inquiries?limit=100', { cookie: staff }),
     email_locks: await ok('GET', '/v1/admin/email-locks?limit=100', { cookie: staff }),
     staff: await ok('GET', '/v1/admin/staff', { cookie: staff }),
+    webhook_endpoints: await ok('GET', '/v1/admin/webhook-endpoints?limit=100', { cookie: staff }),
   };
 }
 
@@ -630,11 +641,21 @@ beforeAll(async () => {
   t = await createTestInstance({ start: START });
   staff = await logInAdmin(t);
   operations = operationsOf((await ok('GET', '/openapi.json', {})) as { paths: Record<string, Record<string, any>> });
+  // Nothing listens on port 9: the deliveries fail and stay in the endpoint's log.
+  const endpoint = await ok(
+    'POST',
+    '/v1/admin/webhook-endpoints',
+    { cookie: staff, body: { url: 'http://127.0.0.1:9/isolation' } },
+    201,
+  );
   const startA = await signUpOnPlus('Aldermoor');
   const startB = await signUpOnPlus('Brackwater');
   await ok('POST', '/v1/test-clock/advance', { body: { to: AFTER_CALCULATION } });
   // Sessions idle out over the advance: everyone logs in again.
   staff = await logInAdmin(t);
+  await deliverDueWebhooks(t.deps.db, new Date(AFTER_CALCULATION), { timeoutMs: 2_000 });
+  const deliveries = await ok('GET', `/v1/admin/webhook-endpoints/${endpoint.id}/deliveries`, { cookie: staff });
+  webhook = { endpointId: endpoint.id, deliveryId: deliveries.data[0].id };
   a = await seedOrg(startA);
   b = await seedOrg(startB);
 

@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { realNow } from '../../src/kernel/clock.ts';
+import { verifySignature } from '../../src/modules/webhooks/index.ts';
 import { cardBody } from '../helpers/billing.ts';
 import {
   baseEnv,
@@ -59,8 +62,38 @@ describe.runIf(onServer)('two API processes and two workers on one PostgreSQL', 
       ...env,
       TIERLINE_TEST_CLOCK: '1',
       TIERLINE_TEST_CLOCK_START: start.toISOString(),
+      TIERLINE_ADMIN_EMAIL: 'ops@multi.test',
+      TIERLINE_ADMIN_PASSWORD: 'ops-password-1',
     });
     const seedUrl = await waitForUrl(seeder);
+    // An operator's webhook receiver: every event of the billing run and the sweep, signed.
+    const received: Array<{ id: string; type: string; org_id: string; verified: boolean }> = [];
+    let secret = '';
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        const event = JSON.parse(body);
+        const verified = verifySignature(String(request.headers['tierline-signature']), body, secret);
+        received.push({ id: event.id, type: event.type, org_id: event.org_id, verified });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const staff = await call(seedUrl, 'POST', '/v1/auth/login', {
+      body: { email: 'ops@multi.test', password: 'ops-password-1' },
+    });
+    const endpoint = await call(seedUrl, 'POST', '/v1/admin/webhook-endpoints', {
+      cookie: staff.cookie,
+      body: {
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/tierline`,
+        events: ['invoice.created', 'invoice.paid', 'org.deactivated'],
+      },
+    });
+    expect(endpoint.status).toBe(201);
+    secret = endpoint.body.secret;
     const plus: Array<{ orgId: string; email: string; cookie: string; requests: number }> = [];
     const free: string[] = [];
     for (let index = 0; index < PLUS_ORGS + FREE_ORGS; index++) {
@@ -199,6 +232,19 @@ describe.runIf(onServer)('two API processes and two workers on one PostgreSQL', 
       const failed = await database.query(`select count(*)::int as count from due_items where status = 'failed'`);
       expect(failed.rows[0].count).toBe(0);
 
+      // The webhooks: each event delivered once, signed, whichever worker sent it.
+      const expected = PLUS_ORGS * 2 + FREE_ORGS;
+      const webhookDeadline = Date.now() + 60_000;
+      while (received.length < expected && Date.now() < webhookDeadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(new Set(received.map((event) => event.id)).size).toBe(received.length);
+      expect(received.every((event) => event.verified)).toBe(true);
+      const types = (type: string) => received.filter((event) => event.type === type).map((event) => event.org_id);
+      expect(types('invoice.created').sort()).toEqual(plus.map((person) => person.orgId).sort());
+      expect(types('invoice.paid').sort()).toEqual(plus.map((person) => person.orgId).sort());
+      expect(types('org.deactivated').sort()).toEqual([...free].sort());
+
       // Both workers took part, and every process stops cleanly on SIGTERM.
       const itemsBy = workers.map((worker) =>
         [...worker.stdout().matchAll(/"processed":(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0),
@@ -207,6 +253,7 @@ describe.runIf(onServer)('two API processes and two workers on one PostgreSQL', 
       expect(itemsBy[0] + itemsBy[1]).toBeGreaterThan(0);
     } finally {
       await database.end();
+      receiver.close();
     }
     const exits = await Promise.all([...apis, ...workers].map(stopCleanly));
     for (const exit of exits) expect(exit.code).toBe(0);

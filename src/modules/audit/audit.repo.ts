@@ -4,6 +4,7 @@ import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import { auditEvents } from '../../db/schema/index.ts';
 import { newId } from '../../kernel/ids.ts';
+import { recordWebhookEvents } from '../webhooks/index.ts';
 
 /** Who did something: a user, a staff member, a system account, a runtime, or Tierline itself. */
 export interface Actor {
@@ -38,14 +39,20 @@ function toRow(now: Date, entry: AuditEntry) {
   };
 }
 
-/** Writes one audit event in the caller's transaction. */
+/** Writes one audit event in the caller's transaction, with its webhook event if it is a public one. */
 export async function recordAudit(executor: Executor, now: Date, entry: AuditEntry): Promise<void> {
-  await executor.insert(auditEvents).values(toRow(now, entry));
+  const row = toRow(now, entry);
+  await executor.insert(auditEvents).values(row);
+  await recordWebhookEvents(executor, [row]);
 }
 
-/** Writes many audit events in the caller's transaction. */
+/**
+ * Writes many audit events in the caller's transaction, and the webhook events of the public ones:
+ * one statement for each table however many.
+ */
 export async function recordAudits(executor: Executor, now: Date, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
+  const rows = entries.map((entry) => toRow(now, entry));
   await bulkInsert(
     executor,
     'audit_events',
@@ -62,23 +69,21 @@ export async function recordAudits(executor: Executor, now: Date, entries: reado
       ['reason', 'text'],
       ['created_at', 'timestamptz'],
     ],
-    entries.map((entry) => {
-      const row = toRow(now, entry);
-      return {
-        id: row.id,
-        org_id: row.orgId,
-        actor_type: row.actorType,
-        actor_id: row.actorId,
-        action: row.action,
-        target_type: row.targetType,
-        target_id: row.targetId,
-        before: row.before,
-        after: row.after,
-        reason: row.reason,
-        created_at: row.createdAt,
-      };
-    }),
+    rows.map((row) => ({
+      id: row.id,
+      org_id: row.orgId,
+      actor_type: row.actorType,
+      actor_id: row.actorId,
+      action: row.action,
+      target_type: row.targetType,
+      target_id: row.targetId,
+      before: row.before,
+      after: row.after,
+      reason: row.reason,
+      created_at: row.createdAt,
+    })),
   );
+  await recordWebhookEvents(executor, rows);
 }
 
 export type AuditRow = typeof auditEvents.$inferSelect;

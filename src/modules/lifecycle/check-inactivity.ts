@@ -1,6 +1,7 @@
 import type { Transaction } from '../../db/client.ts';
 import type { DueItem } from '../../jobs/runner.ts';
 import { scheduleDueMany } from '../../jobs/runner.ts';
+import { type AuditEntry, recordAudits } from '../audit/index.ts';
 import { listAdminEmailsByOrg } from '../identity/index.ts';
 import { type Email, findOrgsEmailedAt, queueEmails } from '../notifications/index.ts';
 import {
@@ -20,6 +21,7 @@ import { inactivityWarning, warningKind } from './lifecycle.ts';
 /**
  * Emails each warning to the org's admins, once: a check that runs again at the same instant (see
  * scheduleInactivityCheck) finds the warning of this t* in the outbox, written at exactly this instant.
+ * Each warning is audited (`org.deactivation_warned`), which is also its webhook event.
  */
 async function sendWarnings(
   tx: Transaction,
@@ -32,6 +34,7 @@ async function sendWarnings(
     warnings.map((warning) => warning.org.id),
   );
   const emails: Email[] = [];
+  const audits: AuditEntry[] = [];
   for (const days of new Set(warnings.map((warning) => warning.days))) {
     const ofDays = warnings.filter((warning) => warning.days === days);
     const sent = await findOrgsEmailedAt(
@@ -43,9 +46,18 @@ async function sendWarnings(
     for (const { org, projected } of ofDays) {
       if (sent.has(org.id)) continue;
       for (const to of admins.get(org.id) ?? []) emails.push(inactivityWarning(org, projected, days, to));
+      audits.push({
+        orgId: org.id,
+        actor: { type: 'system', id: null },
+        action: 'org.deactivation_warned',
+        targetType: 'org',
+        targetId: org.id,
+        after: { deactivates_at: projected.toISOString(), days_before: days },
+      });
     }
   }
   await queueEmails(tx, now, emails);
+  await recordAudits(tx, now, audits);
 }
 
 /**
