@@ -29,6 +29,7 @@ describe('loadConfig defaults', () => {
       smtpUrl: undefined,
       emailFrom: 'Tierline <no-reply@localhost>',
       workerConcurrency: 2,
+      trustProxy: false,
       logLevel: 'info',
       catalogFile: expect.stringMatching(/config\/catalog\.json$/),
       payments: { provider: 'test' },
@@ -70,6 +71,7 @@ describe('loadConfig reads every variable', () => {
       TIERLINE_SMTP_URL: 'smtps://mailer:s%40cret@smtp.example.com:465',
       TIERLINE_EMAIL_FROM: 'Example Billing <billing@example.com>',
       TIERLINE_WORKER_CONCURRENCY: '4',
+      TIERLINE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.7',
       TIERLINE_LOG_LEVEL: 'warn',
       TIERLINE_CATALOG_FILE: '/etc/tierline/catalog.json',
     });
@@ -86,6 +88,7 @@ describe('loadConfig reads every variable', () => {
       smtpUrl: 'smtps://mailer:s%40cret@smtp.example.com:465',
       emailFrom: 'Example Billing <billing@example.com>',
       workerConcurrency: 4,
+      trustProxy: ['10.0.0.0/8', '192.168.1.7'],
       logLevel: 'warn',
       catalogFile: '/etc/tierline/catalog.json',
       payments: { provider: 'test' },
@@ -200,6 +203,15 @@ describe('loadConfig refuses bad values, naming the variable', () => {
 
   it.each(['loud', 'INFO', 'verbose'])('TIERLINE_LOG_LEVEL=%s', (raw) => {
     expect(() => loadConfig({ TIERLINE_LOG_LEVEL: raw })).toThrow(/TIERLINE_LOG_LEVEL/);
+  });
+
+  it('TIERLINE_TRUST_PROXY takes a number of hops', () => {
+    expect(loadConfig({ TIERLINE_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TIERLINE_TRUST_PROXY: '0' }).trustProxy).toBe(false);
+  });
+
+  it.each(['yes', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', 'proxy.internal'])('TIERLINE_TRUST_PROXY=%s', (raw) => {
+    expectRefused({ TIERLINE_TRUST_PROXY: raw }, 'TIERLINE_TRUST_PROXY');
   });
 
   it.each(['0', '65', 'many'])('TIERLINE_WORKER_CONCURRENCY=%s', (raw) => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseInstant } from './kernel/calendar.ts';
 
@@ -13,6 +14,8 @@ export interface Config {
   adminPassword: string | undefined;
   workerIntervalMs: number;
   workerConcurrency: number;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe (false: none). */
+  trustProxy: boolean | number | string[];
   logLevel: string;
   catalogFile: string;
   /** The SMTP server that sends the outbox (smtp:// or smtps://, credentials in the URL); unset keeps emails queued. */
@@ -104,6 +107,28 @@ function emailFrom(env: NodeJS.ProcessEnv): string {
   return raw;
 }
 
+/**
+ * TIERLINE_TRUST_PROXY: unset or 0 trusts no proxy; a number N trusts the N nearest hops; otherwise a
+ * comma-separated list of the proxies' addresses or CIDR ranges.
+ */
+function trustProxy(raw: string | undefined): boolean | number | string[] {
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const version = isIP(address);
+    const maxPrefix = version === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (!version || !prefixOk || extra !== undefined) {
+      throw new ConfigError(
+        `TIERLINE_TRUST_PROXY must be 0, a number of proxy hops, or addresses or CIDR ranges separated by commas, got "${raw}"`,
+      );
+    }
+  }
+  return entries;
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -151,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: smtpUrl(env),
     emailFrom: emailFrom(env),
     workerConcurrency: integer(env, 'TIERLINE_WORKER_CONCURRENCY', 2, 1, 64),
+    trustProxy: trustProxy(env.TIERLINE_TRUST_PROXY),
     payments: payments(env),
   };
 }

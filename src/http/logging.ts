@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { stdSerializers } from 'pino';
 
 /** The header a request id comes in and goes out with. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -57,4 +58,17 @@ export function requestLogFields(request: FastifyRequest) {
     host: request.host,
     remoteAddress: request.ip,
   };
+}
+
+// A failed query's message ends with its parameters (password hashes, token hashes, emails).
+const QUERY_PARAMETERS = /\nparams: [\s\S]*$/;
+
+/** An error as logged: pino's standard fields, with the parameters of a failed query left out. */
+export function loggableError(error: Error) {
+  const fields = stdSerializers.err(error);
+  if (typeof fields.message === 'string')
+    fields.message = fields.message.replace(QUERY_PARAMETERS, '\nparams: [redacted]');
+  if (typeof fields.stack === 'string')
+    fields.stack = fields.stack.replace(/\nparams: [^\n]*/g, '\nparams: [redacted]');
+  return fields;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAdminStaff } from '../../src/modules/identity/staff.ts';
 import { createTestInstance, logInAdmin, signUpOwner, type TestInstance } from '../helpers/instance.ts';
 
 let t: TestInstance;
@@ -372,5 +373,31 @@ describe('switching org', () => {
     const missing = await t.call('POST', '/v1/auth/switch-org', { cookie: owner.cookie, body: {} });
     expect(missing.status).toBe(400);
     expect(missing.body.error.field).toBe('org_id');
+  });
+});
+
+describe('the admin from the environment', () => {
+  it('is created once when several processes start together, and can log in', async () => {
+    const email = `${unique('ops')}@example.com`;
+    const now = await t.deps.clock.now();
+    const ids = await Promise.all(
+      Array.from({ length: 4 }, () => ensureAdminStaff(t.deps.db, now, email.toUpperCase(), 'a-long-password-1')),
+    );
+    expect(new Set(ids).size).toBe(1);
+    const login = await t.call('POST', '/v1/auth/login', { body: { email, password: 'a-long-password-1' } });
+    expect(login.status).toBe(200);
+    const me = await t.call('GET', '/v1/me', { cookie: login.cookie });
+    expect(me.body.staff_roles).toEqual(['admin']);
+  });
+
+  it('adds the admin role to an existing user once, keeping their password', async () => {
+    const owner = await signUpOwner(t);
+    const now = await t.deps.clock.now();
+    await ensureAdminStaff(t.deps.db, now, owner.email, 'another-password-2');
+    await ensureAdminStaff(t.deps.db, now, owner.email, 'another-password-2');
+    const login = await t.call('POST', '/v1/auth/login', { body: { email: owner.email, password: owner.password } });
+    expect(login.status).toBe(200);
+    const me = await t.call('GET', '/v1/me', { cookie: login.cookie });
+    expect(me.body.staff_roles).toEqual(['admin']);
   });
 });

@@ -169,6 +169,36 @@ describe('login', () => {
     expect(limited).toBeGreaterThan(0);
   });
 
+  it('behind a trusted proxy, limits each client address, not the proxy', async () => {
+    const proxied = await createTestInstance({ env: { TIERLINE_TRUST_PROXY: '10.0.0.0/8' } });
+    try {
+      const attempt = (client: string, i: number) =>
+        proxied.app.inject({
+          method: 'POST',
+          url: '/v1/auth/login',
+          remoteAddress: '10.1.2.3',
+          headers: { 'x-forwarded-for': client },
+          payload: { email: `spray${i}@example.com`, password: 'bad-password-x' },
+        });
+      let limited = 0;
+      for (let i = 0; i < 52; i++) if ((await attempt('198.51.100.7', i)).statusCode === 429) limited++;
+      expect(limited).toBeGreaterThan(0);
+      // Another client behind the same proxy is not limited by the first one's failures.
+      expect((await attempt('198.51.100.8', 99)).statusCode).toBe(401);
+      // An address the proxy did not vouch for is ignored: a client cannot pick its own address.
+      const direct = await proxied.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        remoteAddress: '198.51.100.7',
+        headers: { 'x-forwarded-for': '198.51.100.9' },
+        payload: { email: 'spray-direct@example.com', password: 'bad-password-x' },
+      });
+      expect(direct.statusCode).toBe(429);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('logs out: the session no longer works', async () => {
     const owner = await signUpOwner(t);
     const out = await t.call('POST', '/v1/auth/logout', { cookie: owner.cookie });

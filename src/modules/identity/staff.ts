@@ -1,32 +1,40 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { users } from '../../db/schema/index.ts';
 import { fail } from '../../kernel/errors.ts';
+import { newId } from '../../kernel/ids.ts';
 import { recordAudit } from '../audit/index.ts';
 import { findUserByEmail, insertUser } from './identity.repo.ts';
 import { isValidEmail, normalizeEmail, passwordProblem, STAFF_ROLES } from './identity.ts';
 import { hashPassword } from './passwords.ts';
 
-/** Creates the admin staff user from the environment, or gives an existing user the admin role. */
+/**
+ * Creates the admin staff user from the environment, or gives an existing user the admin role. Several
+ * processes may start at once with the same variables: the insert gives way to a user made meanwhile,
+ * and the role is added in one statement.
+ */
 export async function ensureAdminStaff(db: Database, now: Date, email: string, password: string) {
   const normalized = normalizeEmail(email);
-  const existing = await findUserByEmail(db, normalized);
-  if (existing) {
-    if (!existing.staffRoles.includes('admin')) {
-      await db
-        .update(users)
-        .set({ staffRoles: [...existing.staffRoles, 'admin'] })
-        .where(eq(users.id, existing.id));
-    }
-    return existing.id;
+  if (!(await findUserByEmail(db, normalized))) {
+    await db
+      .insert(users)
+      .values({
+        id: newId('usr'),
+        email: normalized,
+        passwordHash: await hashPassword(password),
+        fullName: 'Administrator',
+        staffRoles: ['admin'],
+        createdAt: now,
+      })
+      .onConflictDoNothing({ target: users.email });
   }
-  const user = await insertUser(db, {
-    email: normalized,
-    passwordHash: await hashPassword(password),
-    fullName: 'Administrator',
-    staffRoles: ['admin'],
-    now,
-  });
+  const [user] = await db
+    .update(users)
+    .set({
+      staffRoles: sql`case when 'admin' = any(${users.staffRoles}) then ${users.staffRoles} else array_append(${users.staffRoles}, 'admin') end`,
+    })
+    .where(eq(users.email, normalized))
+    .returning({ id: users.id });
   return user.id;
 }
 

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { bulkInsert } from '../../db/bulk.ts';
 import type { Executor } from '../../db/client.ts';
+import { notifyWorkers } from '../../db/notify.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import { outboxEmails } from '../../db/schema/index.ts';
 import { newId } from '../../kernel/ids.ts';
@@ -28,6 +29,7 @@ function toRow(now: Date, email: Email) {
 /** Queues an email in the outbox, in the caller's transaction: it is sent only if the change commits. */
 export async function queueEmail(executor: Executor, now: Date, email: Email): Promise<void> {
   await executor.insert(outboxEmails).values(toRow(now, email));
+  await notifyWorkers(executor);
 }
 
 /** Queues many emails in the caller's transaction. */
@@ -58,6 +60,7 @@ export async function queueEmails(executor: Executor, now: Date, emails: readonl
       };
     }),
   );
+  await notifyWorkers(executor);
 }
 
 export type OutboxRow = typeof outboxEmails.$inferSelect;
