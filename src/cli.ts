@@ -16,7 +16,9 @@ const usage = `usage: tierline <command> [options]
   serve                   the API and the web pages only (needs DATABASE_URL)
   worker                  the due-work worker only (needs DATABASE_URL)
   migrate                 apply the database migrations, with progress, and exit
-  catch-up                do all due work that is due now, with progress, and exit
+  catch-up [--retry-failed]
+                          do all due work that is due now, with progress, and exit; with
+                          --retry-failed, first put back the items that used up their attempts
   admin create --email E [--role admin|support|sales ...] [--name N]
                           create a staff member; the password is read from standard input
   clock advance (--to INSTANT | --by 90m|12h|31d) [--url http://localhost:PORT]
@@ -60,7 +62,10 @@ async function main(argv: string[]) {
       return migrateCommand(config);
     case 'catch-up':
       if (config.testClock) fail('catch-up runs on the real clock; on the test clock, use `tierline clock advance`');
-      return catchUpCommand(config);
+      return catchUpCommand(config, {
+        retryFailed:
+          parseArgs({ args: rest, options: { 'retry-failed': { type: 'boolean' } } }).values['retry-failed'] ?? false,
+      });
     case 'admin': {
       const [action, ...options] = rest;
       if (action !== 'create') fail(`unknown admin command "${action ?? ''}"\n${usage}`);

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
 import { bulkInsert, inIds } from '../db/bulk.ts';
 import type { Database, Executor, Transaction } from '../db/client.ts';
 import { notifyWorkers } from '../db/notify.ts';
@@ -99,7 +99,14 @@ export async function cancelDueMany(
     );
 }
 
-const MAX_ATTEMPTS = 5;
+// A failed item is tried again after these waits (about a day and a half in all), then left `failed`
+// for an operator (`tierline catch-up --retry-failed`): a payment provider's outage does not use up
+// an invoice's collection in a few seconds.
+const RETRY_WAITS_MS = [60_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 6 * 3_600_000, 12 * 3_600_000, 12 * 3_600_000];
+const MAX_ATTEMPTS = RETRY_WAITS_MS.length + 1;
+
+/** Items whose last failed attempt's wait is over by `upTo` (or that never failed). */
+const readyBy = (upTo: Date) => or(isNull(dueItems.notBefore), lte(dueItems.notBefore, upTo));
 
 interface Pass {
   cursor: { dueAt: Date; id: string } | null;
@@ -179,11 +186,21 @@ export class DueWorkRunner {
     const due = this.db
       .select({ one: sql`1` })
       .from(dueItems)
-      .where(and(eq(dueItems.status, 'pending'), lte(dueItems.dueAt, upTo)))
+      .where(and(eq(dueItems.status, 'pending'), lte(dueItems.dueAt, upTo), readyBy(upTo)))
       .limit(cap)
       .as('due');
     const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(due);
     return Number(row.count);
+  }
+
+  /** Puts the items that used up their attempts back in the queue, from the first attempt. */
+  async retryFailed(): Promise<number> {
+    const rows = await this.db
+      .update(dueItems)
+      .set({ status: 'pending', attempts: 0, notBefore: null })
+      .where(eq(dueItems.status, 'failed'))
+      .returning({ id: dueItems.id });
+    return rows.length;
   }
 
   /** The earliest pending due instant, if any: what a scheduler waits for. */
@@ -214,6 +231,7 @@ export class DueWorkRunner {
             and(
               eq(dueItems.status, 'pending'),
               lte(dueItems.dueAt, upTo),
+              readyBy(upTo),
               failedIds.length ? notInArray(dueItems.id, failedIds) : undefined,
               pass.cursor
                 ? sql`(${dueItems.dueAt}, ${dueItems.id}) > (${pass.cursor.dueAt.toISOString()}::timestamptz, ${pass.cursor.id})`
@@ -237,6 +255,7 @@ export class DueWorkRunner {
                 eq(dueItems.status, 'pending'),
                 eq(dueItems.kind, item.kind),
                 eq(dueItems.dueAt, item.dueAt),
+                readyBy(upTo),
                 gt(dueItems.id, item.id),
                 excluded.length ? notInArray(dueItems.id, excluded) : undefined,
               ),
@@ -288,6 +307,7 @@ export class DueWorkRunner {
           attempts,
           lastError: error instanceof Error ? error.message.slice(0, 1000) : String(error),
           status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
+          notBefore: new Date(upTo.getTime() + RETRY_WAITS_MS[Math.min(attempts, RETRY_WAITS_MS.length) - 1]),
         })
         .where(eq(dueItems.id, item.id));
       return { done: 0 };

@@ -82,8 +82,16 @@ describe('due work on the test clock', () => {
     expect(first.body).toMatchObject({ processed: 1, failed: 1 });
     expect(seen.map((entry) => entry.subject)).toEqual(['after-flaky']);
     const [row] = await t.deps.db.select().from(dueItems).where(eq(dueItems.kind, 'flaky'));
-    expect(row).toMatchObject({ status: 'pending', attempts: 1, lastError: 'temporary failure' });
-    await t.call('POST', '/v1/test-clock/advance', { body: { to: '2027-03-07T00:00:01.000Z' } });
+    // Tried again after a wait (a minute after the failed pass), not on every pass meanwhile.
+    expect(row).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: 'temporary failure',
+      notBefore: new Date('2027-03-07T00:01:00.000Z'),
+    });
+    await t.call('POST', '/v1/test-clock/advance', { body: { to: '2027-03-07T00:00:59.000Z' } });
+    expect(seen.map((entry) => entry.subject)).toEqual(['after-flaky']);
+    await t.call('POST', '/v1/test-clock/advance', { body: { to: '2027-03-07T00:01:00.000Z' } });
     expect(seen.map((entry) => entry.subject)).toEqual(['after-flaky', 'flaky']);
   });
 

@@ -296,6 +296,33 @@ describe('an SMTP server that requires a login (credentials in TIERLINE_SMTP_URL
     expect(server.received.slice(before).map((message) => message.to)).toEqual([invited]);
   });
 
+  it('takes again, five minutes later, an email whose sender died while holding it', async () => {
+    const before = server.received.length;
+    const invitee = uniqueEmail('orphan');
+    await invite(t, owner, invitee);
+    const at = await now(t);
+    let claimed: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      claimed = resolve;
+    });
+    // A sender that claims the email and never comes back (its process was killed mid-send).
+    const dying = {
+      send: () => {
+        claimed();
+        return new Promise<void>(() => undefined);
+      },
+      close: async () => undefined,
+    };
+    void sendQueuedEmails(t.deps.db, dying, at, { limit: 100 });
+    await held;
+    expect(
+      await sendQueuedEmails(t.deps.db, t.deps.mailer, new Date(at.getTime() + 299_000), { limit: 100 }),
+    ).toMatchObject({ sent: 0 });
+    const after = new Date(at.getTime() + 300_000);
+    expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, after, { limit: 100 })).toMatchObject({ sent: 1 });
+    expect(server.received.slice(before).map((message) => message.to)).toEqual([invitee]);
+  });
+
   it('sends the oldest email first when a pass is limited', async () => {
     const before = server.received.length;
     // Queued an hour apart, in the reverse of their alphabetical order.
@@ -341,21 +368,33 @@ describe('an SMTP server that requires a login (credentials in TIERLINE_SMTP_URL
       ['warn', busy],
     ]);
     expect(server.received.slice(before).map((message) => message.to)).toEqual([fine]);
-    const sentAt = new Map((await outbox(t, staff)).map((email) => [email.to, email.sent_at]));
-    expect(sentAt.get(fine)).toBe(at.toISOString());
-    expect(sentAt.get(busy)).toBeNull();
-    // Decided: a refused email leaves the queue (its sent_at is the pass that was refused).
-    expect(sentAt.get(unknown)).toBe(at.toISOString());
+    const listed = new Map((await outbox(t, staff)).map((email) => [email.to, email]));
+    expect(listed.get(fine)).toMatchObject({ status: 'sent', sent_at: at.toISOString(), attempts: 1 });
+    expect(listed.get(busy)).toMatchObject({ status: 'queued', sent_at: null, attempts: 1 });
+    expect(listed.get(busy)?.last_error).toContain('450');
+    // Refused for good: it leaves the queue as failed, with the server's words, and is not sent.
+    expect(listed.get(unknown)).toMatchObject({ status: 'failed', sent_at: null, attempts: 1 });
+    expect(listed.get(unknown)?.last_error).toContain('550');
 
-    expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, at, { limit: 100 })).toEqual({
+    // The deferred one waits a minute before its next try, then goes.
+    expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, at, { limit: 100 })).toMatchObject({ sent: 0, failed: 0 });
+    const later = new Date(at.getTime() + 61_000);
+    expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, later, { limit: 100 })).toEqual({
       sent: 1,
       failed: 0,
       failures: [],
     });
-    expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, at, { limit: 100 })).toMatchObject({ sent: 0, failed: 0 });
+    expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, later, { limit: 100 })).toMatchObject({
+      sent: 0,
+      failed: 0,
+    });
     expect(server.received.slice(before).map((message) => message.to)).toEqual([fine, busy]);
     expect(server.recipientsTried.filter((address) => address === unknown)).toEqual([unknown]);
-    expect((await outbox(t, staff)).find((email) => email.to === busy)?.sent_at).toBe(at.toISOString());
+    expect((await outbox(t, staff)).find((email) => email.to === busy)).toMatchObject({
+      status: 'sent',
+      sent_at: later.toISOString(),
+      attempts: 2,
+    });
   });
 
   it('keeps the emails queued when the server refuses the login, and sends them once it is right', async () => {
@@ -375,7 +414,9 @@ describe('an SMTP server that requires a login (credentials in TIERLINE_SMTP_URL
       expect((await outbox(t, staff)).find((email) => email.to === invitee)?.sent_at).toBeNull();
       expect(server.received.length).toBe(before);
 
-      expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, at, { limit: 100 })).toMatchObject({
+      // A failure that may pass is tried again a minute later.
+      const later = new Date(at.getTime() + 60_000);
+      expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, later, { limit: 100 })).toMatchObject({
         sent: 1,
         failed: 0,
       });
@@ -401,7 +442,9 @@ describe('an SMTP server that requires a login (credentials in TIERLINE_SMTP_URL
       });
       expect(tlsServer.received).toEqual([]);
       expect((await outbox(t, staff)).find((email) => email.to === invitee)?.sent_at).toBeNull();
-      expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, at, { limit: 100 })).toMatchObject({
+      // A failure that may pass is tried again a minute later.
+      const later = new Date(at.getTime() + 60_000);
+      expect(await sendQueuedEmails(t.deps.db, t.deps.mailer, later, { limit: 100 })).toMatchObject({
         sent: 1,
         failed: 0,
       });
@@ -448,12 +491,15 @@ describe('an SMTP server without login that is down, then up', () => {
     const drain = async () => {
       let sent = 0;
       for (;;) {
-        const result = await sendQueuedEmails(t.deps.db, t.deps.mailer, at, { limit: 3 });
+        const result = await sendQueuedEmails(t.deps.db, t.deps.mailer, new Date(at.getTime() + 60_000), {
+          limit: 3,
+        });
         expect(result.failures).toEqual([]);
         if (result.sent === 0) return sent;
         sent += result.sent;
       }
     };
+    // The next tries, a minute after the failed ones.
     const [one, two] = await Promise.all([drain(), drain()]);
     expect(one + two).toBe(12);
     expect(up.received.map((message) => message.messageId).sort()).toEqual(
@@ -461,7 +507,9 @@ describe('an SMTP server without login that is down, then up', () => {
     );
     expect(up.received.map((message) => message.to).sort()).toEqual([...invitees].sort());
     expect(up.received.every((message) => message.user === undefined && message.from === FROM_DEFAULT)).toBe(true);
-    expect((await outbox(t, staff)).every((email) => email.sent_at === at.toISOString())).toBe(true);
+    const retried = new Date(at.getTime() + 60_000).toISOString();
+    for (const email of await outbox(t, staff))
+      expect(email).toMatchObject({ status: 'sent', sent_at: retried, attempts: 2 });
   });
 });
 

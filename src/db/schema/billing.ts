@@ -77,6 +77,7 @@ export const invoices = pgTable(
       .where(sql`kind = 'cycle' and status <> 'void'`),
     uniqueIndex('invoices_one_final_per_subscription').on(t.subscriptionId).where(sql`kind = 'final'`),
     index('invoices_org_idx').on(t.orgId, t.createdAt),
+    index('invoices_status_idx').on(t.status, t.kind),
   ],
 );
 

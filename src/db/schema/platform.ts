@@ -17,7 +17,11 @@ export const auditEvents = pgTable(
     reason: text('reason'),
     createdAt: instant('created_at').notNull(),
   },
-  (t) => [index('audit_events_org_idx').on(t.orgId, t.createdAt)],
+  (t) => [
+    index('audit_events_org_idx').on(t.orgId, t.createdAt),
+    // Deactivations by reason, for /metrics, without reading the whole audit trail.
+    index('audit_events_deactivations_idx').on(t.reason).where(sql`action = 'org.deactivated'`),
+  ],
 );
 
 export const outboxEmails = pgTable(
@@ -31,8 +35,19 @@ export const outboxEmails = pgTable(
     orgId: text('org_id'),
     createdAt: instant('created_at').notNull(),
     sentAt: instant('sent_at'),
+    /** While a sender holds the email, or, after a failure that may pass, when it may be tried again. */
+    claimedUntil: instant('claimed_until'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    /** When the server refused it for good: it is not tried again. */
+    failedAt: instant('failed_at'),
   },
-  (t) => [index('outbox_emails_to_idx').on(t.to, t.createdAt), index('outbox_emails_created_idx').on(t.createdAt)],
+  (t) => [
+    index('outbox_emails_to_idx').on(t.to, t.createdAt),
+    index('outbox_emails_created_idx').on(t.createdAt),
+    // What senders look for: the queue, oldest first, without stepping over every sent email.
+    index('outbox_emails_queued_idx').on(t.createdAt, t.id).where(sql`sent_at is null and failed_at is null`),
+  ],
 );
 
 /** An email that may not sign up or open an org: one lock per deactivated org that holds it. */
@@ -64,6 +79,8 @@ export const dueItems = pgTable(
     status: text('status').notNull(),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** After a failed attempt: not claimed again before this instant (backoff). */
+    notBefore: instant('not_before'),
     createdAt: instant('created_at').notNull(),
     processedAt: instant('processed_at'),
   },

@@ -95,6 +95,9 @@ export function presentEmail(row: OutboxRow) {
     org_id: row.orgId,
     created_at: row.createdAt.toISOString(),
     sent_at: row.sentAt ? row.sentAt.toISOString() : null,
+    status: row.sentAt ? 'sent' : row.failedAt ? 'failed' : 'queued',
+    attempts: row.attempts,
+    last_error: row.lastError,
   };
 }
 

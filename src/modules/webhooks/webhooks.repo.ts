@@ -104,7 +104,7 @@ export async function claimDueDeliveries(
   input: { now: Date; limit: number; leaseUntil: Date; token: string },
 ): Promise<ClaimedDelivery[]> {
   const result = await tx.execute(sql`
-    with due as (
+    with due as materialized (
       select delivery.id from webhook_deliveries delivery
       join webhook_endpoints endpoint on endpoint.id = delivery.endpoint_id
       where delivery.status in ('pending', 'sending')
