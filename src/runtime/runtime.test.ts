@@ -309,13 +309,14 @@ describe('the runtime', () => {
     controlPlane.server.close();
     for (let index = 0; index < 9; index += 1) await fetch(new URL('/echo/a', first.url)).then((r) => r.text());
     await first.close();
+    // One report, or two when the first reporting round (at start) caught some of the requests.
     const files = await spooled(spoolDir);
-    expect(files).toHaveLength(1);
+    expect(files.length).toBeGreaterThanOrEqual(1);
 
     const again = await startControlPlane(upstream.url);
     await start(again.url, spoolDir);
     await eventually(() => again.acceptedRequests() === 9);
-    expect([...again.accepted.keys()]).toEqual([files[0].replace(/\.json$/, '')]);
+    expect([...again.accepted.keys()].sort()).toEqual(files.map((file) => file.replace(/\.json$/, '')).sort());
   });
 
   it('answers 503 once decommissioned, stops counting, stays up, and serves again when re-commissioned', async () => {
