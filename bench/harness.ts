@@ -1,11 +1,12 @@
 /** Shared parts of the benchmarks: a server process, an HTTP client with keep-alive, statistics. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import cliProgress from 'cli-progress';
 import pg from 'pg';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -15,6 +16,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Peak resident memory of the server so far, in MiB (VmHWM). */
   peakRssMiB(): number;
+  /** Starts the peak count afresh from the current resident memory. */
+  resetPeakRss(): void;
   stop(): Promise<void>;
 }
 
@@ -45,20 +48,31 @@ export async function freshDatabase(
   };
 }
 
-/** Starts the real server (src/main.ts on the pinned Node) and waits until it says where it runs. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(join(repoRoot, 'node_modules', '.bin', 'node'), ['src/main.ts'], {
+/**
+ * Starts the real server (src/main.ts on the pinned Node, with `nodeArgs` before it) and waits until
+ * it says where it runs.
+ */
+export async function startServer(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
+  return startNodeProcess([...nodeArgs, 'src/main.ts'], /Tierline is running at (http:\/\/\S+)/, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    TIERLINE_ADMIN_EMAIL: 'admin@bench.test',
+    TIERLINE_ADMIN_PASSWORD: 'bench-admin-password',
+    TIERLINE_LOG_LEVEL: 'warn',
+    ...env,
+  });
+}
+
+/** The Fastify hello-world baseline (bench/hello-server.ts) in its own process on the pinned Node. */
+export async function startHelloServer(): Promise<ServerProcess> {
+  return startNodeProcess(['bench/hello-server.ts'], /Hello-world is running at (http:\/\/\S+)/, {});
+}
+
+/** Spawns a Node script with a bare environment and waits for the line that gives its URL. */
+async function startNodeProcess(args: string[], ready: RegExp, env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(join(repoRoot, 'node_modules', '.bin', 'node'), args, {
     cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      TIERLINE_ADMIN_EMAIL: 'admin@bench.test',
-      TIERLINE_ADMIN_PASSWORD: 'bench-admin-password',
-      TIERLINE_LOG_LEVEL: 'warn',
-      ...env,
-    },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -70,7 +84,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   });
   const url = await new Promise<URL>((resolve, reject) => {
     const timer = setInterval(() => {
-      const match = /Tierline is running at (http:\/\/\S+)/.exec(output);
+      const match = ready.exec(output);
       if (match) {
         clearInterval(timer);
         resolve(new URL(match[1].replace('localhost', '127.0.0.1')));
@@ -78,7 +92,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     }, 50);
     child.once('exit', (code) => {
       clearInterval(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
+      reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`));
     });
   });
   return {
@@ -89,7 +103,12 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
       const match = /VmHWM:\s+(\d+) kB/.exec(status);
       return match ? Math.round(Number(match[1]) / 1024) : 0;
     },
+    resetPeakRss() {
+      // Linux: 5 resets the peak (VmHWM) to the current resident size.
+      writeFileSync(`/proc/${child.pid}/clear_refs`, '5');
+    },
     async stop() {
+      if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
@@ -185,5 +204,50 @@ export function machine() {
     memory_gib: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+export interface Progress {
+  update(value: number): void;
+  increment(by?: number): void;
+  /** Ends the step; returns its duration in seconds. */
+  stop(): number;
+}
+
+/**
+ * A progress bar for a long step when stdout is a terminal (cli-progress); otherwise one plain line
+ * when the step starts and one when it ends, so that logs stay readable.
+ */
+export function progress(label: string, total: number, unit = ''): Progress {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  if (process.stdout.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `   ${label} [{bar}] {value}/{total}${unit} {duration_formatted}`,
+        hideCursor: true,
+        barsize: 30,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0);
+    return {
+      update: (value) => bar.update(Math.min(value, total)),
+      increment: (by = 1) => bar.increment(by),
+      stop() {
+        bar.stop();
+        return seconds();
+      },
+    };
+  }
+  console.log(`   ${label}: ${total}${unit}`);
+  return {
+    update() {},
+    increment() {},
+    stop() {
+      const elapsed = seconds();
+      console.log(`   ${label}: done in ${elapsed.toFixed(1)} s`);
+      return elapsed;
+    },
   };
 }

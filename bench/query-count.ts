@@ -1,0 +1,42 @@
+/**
+ * Loaded into the benchmark's server process (`node --import ./bench/query-count.ts src/main.ts`):
+ * counts the SQL statements the process sends, by text, through node-postgres and PGlite, so that
+ * the benchmark can tell how many statements, and which, one request costs. SIGUSR2 starts a count
+ * (and writes `{}` to the file named by TIERLINE_BENCH_QUERY_COUNTS); the next one stops it and
+ * writes the counts there. Outside a count the wrapper costs one test per statement.
+ */
+import { writeFileSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+const counts = new Map<string, number>();
+let counting = false;
+const file = process.env.TIERLINE_BENCH_QUERY_COUNTS;
+
+function count(statement: unknown) {
+  const text =
+    typeof statement === 'string' ? statement : ((statement as { text?: string } | null)?.text ?? '(prepared)');
+  counts.set(text, (counts.get(text) ?? 0) + 1);
+}
+
+/** Wraps `query` on the first prototype in the chain that defines it. */
+function wrapQuery(prototype: object) {
+  let owner: object | null = prototype;
+  while (owner && !Object.hasOwn(owner, 'query')) owner = Object.getPrototypeOf(owner);
+  if (!owner) throw new Error('no query method to count');
+  const target = owner as { query: (...args: unknown[]) => unknown };
+  const original = target.query;
+  target.query = function (this: unknown, ...args: unknown[]) {
+    if (counting) count(args[0]);
+    return original.apply(this, args);
+  };
+}
+
+wrapQuery(pg.Client.prototype);
+wrapQuery(PGlite.prototype);
+
+process.on('SIGUSR2', () => {
+  if (!counting) counts.clear();
+  counting = !counting;
+  if (file) writeFileSync(file, JSON.stringify(Object.fromEntries(counts)));
+});
