@@ -5,9 +5,8 @@ import {
   type Access,
   effectiveRoles,
   endSession,
-  findApiToken,
   findSessionByToken,
-  findSystemAccount,
+  findTokenCaller,
   getUser,
   hasAccess,
   hasStaffRole,
@@ -39,20 +38,20 @@ export async function resolveCaller(db: Database, request: FastifyRequest): Prom
 }
 
 async function resolveApiToken(db: Database, now: Date, secret: string): Promise<Caller> {
-  const token = await findApiToken(db, secret);
+  // One statement: the token, its org's status and the caller's roles.
+  const found = await findTokenCaller(db, secret);
+  const token = found?.token;
   if (!token || token.revokedAt) throw fail.unauthenticated('The token is not valid.');
   if (token.expiresAt && token.expiresAt <= now) throw fail.unauthenticated('The token has expired.');
-  const org = await findOrg(db, token.orgId);
-  if (!org) throw fail.unauthenticated('The token is not valid.');
-  if (org.status !== 'active') throw orgDeactivated();
+  if (!found.orgStatus) throw fail.unauthenticated('The token is not valid.');
+  if (found.orgStatus !== 'active') throw orgDeactivated();
   let roles: ReturnType<typeof effectiveRoles>;
   if (token.kind === 'personal') {
-    roles = await rolesInOrg(db, token.orgId, token.userId as string);
+    roles = effectiveRoles(found.roles ?? [], []);
     if (roles.length === 0) throw fail.forbidden('not_a_member', 'You are no longer a member of this organization.');
   } else {
-    const account = await findSystemAccount(db, token.orgId, token.systemAccountId as string);
-    if (!account) throw fail.unauthenticated('The token is not valid.');
-    roles = effectiveRoles(account.roles, []);
+    if (!found.roles) throw fail.unauthenticated('The token is not valid.');
+    roles = effectiveRoles(found.roles, []);
     // Deactivation removes a system account's roles; it has no access until they come back.
     if (roles.length === 0)
       throw fail.forbidden('not_a_member', 'This system account has no role in this organization.');

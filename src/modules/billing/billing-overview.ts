@@ -1,8 +1,8 @@
 import type { Executor } from '../../db/client.ts';
+import { fail } from '../../kernel/errors.ts';
 import { toJsonAmount } from '../../kernel/money.ts';
-import { getOrg } from '../organizations/index.ts';
 import { unbilledRequests } from '../usage/index.ts';
-import { findActiveSubscription, findOpenCycleInvoice, linesOf, listPaymentMethods } from './billing.repo.ts';
+import { findBillingSnapshot, findOpenCycleInvoice, linesOf } from './billing.repo.ts';
 import { cycleLines, periodAt, termsFromJson, total } from './billing.ts';
 import { planName } from './end-subscription.ts';
 import { presentInvoice, presentLine, presentPaymentMethod, presentSubscription } from './present.ts';
@@ -12,10 +12,9 @@ import { presentInvoice, presentLine, presentPaymentMethod, presentSubscription 
  * C_k has passed, else an estimate from usage so far) and the payment method.
  */
 export async function billingOverview(executor: Executor, orgId: string, now: Date) {
-  const org = await getOrg(executor, orgId);
-  const subscription = await findActiveSubscription(executor, orgId);
-  const methods = await listPaymentMethods(executor, orgId);
-  const method = methods.find((candidate) => candidate.id === subscription?.paymentMethodId) ?? methods[0] ?? null;
+  const snapshot = await findBillingSnapshot(executor, orgId);
+  if (!snapshot) throw fail.notFound('organization');
+  const { org, subscription, paymentMethod: method } = snapshot;
   let upcoming = null;
   if (subscription && now >= subscription.startedAt) {
     const current = periodAt(subscription.startedAt, now);

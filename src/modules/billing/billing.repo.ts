@@ -5,6 +5,7 @@ import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import {
   invoiceLines,
   invoices,
+  orgs,
   paymentAttempts,
   paymentMethods,
   salesInquiries,
@@ -37,6 +38,45 @@ export async function listPaymentMethods(executor: Executor, orgId: string) {
     .from(paymentMethods)
     .where(eq(paymentMethods.orgId, orgId))
     .orderBy(desc(paymentMethods.createdAt), desc(paymentMethods.id));
+}
+
+/**
+ * What the Billing and Usage overview starts from, in one statement: the org, its active
+ * subscription, and the payment method to show (the subscription's, else the newest). It reads the
+ * org's row itself (an organizations table) because this is the most requested page of all.
+ */
+export async function findBillingSnapshot(executor: Executor, orgId: string) {
+  const shown = executor
+    .select()
+    .from(paymentMethods)
+    .where(eq(paymentMethods.orgId, orgs.id))
+    .orderBy(
+      sql`${paymentMethods.id} = ${subscriptions.paymentMethodId} desc nulls last`,
+      desc(paymentMethods.createdAt),
+      desc(paymentMethods.id),
+    )
+    .limit(1)
+    .as('shown');
+  const [row] = await executor
+    .select({
+      org: orgs,
+      subscription: subscriptions,
+      paymentMethod: {
+        id: shown.id,
+        orgId: shown.orgId,
+        brand: shown.brand,
+        last4: shown.last4,
+        expMonth: shown.expMonth,
+        expYear: shown.expYear,
+        billingDetails: shown.billingDetails,
+        createdAt: shown.createdAt,
+      },
+    })
+    .from(orgs)
+    .leftJoin(subscriptions, and(eq(subscriptions.orgId, orgs.id), eq(subscriptions.status, 'active')))
+    .leftJoinLateral(shown, sql`true`)
+    .where(eq(orgs.id, orgId));
+  return row;
 }
 
 export async function findActiveSubscription(executor: Executor, orgId: string) {

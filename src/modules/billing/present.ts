@@ -70,7 +70,12 @@ export function presentInvoice(invoice: InvoiceRow, lines: readonly LineRow[]) {
   };
 }
 
-export function presentPaymentMethod(method: PaymentMethodRow) {
+export function presentPaymentMethod(
+  method: Pick<
+    PaymentMethodRow,
+    'id' | 'orgId' | 'brand' | 'last4' | 'expMonth' | 'expYear' | 'billingDetails' | 'createdAt'
+  >,
+) {
   return {
     id: method.id,
     org_id: method.orgId,

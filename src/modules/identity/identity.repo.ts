@@ -210,6 +210,32 @@ export async function findApiToken(executor: Executor, token: string) {
   return row;
 }
 
+/**
+ * An API token with what authorizing its caller needs, in one statement: its org's status, and the
+ * caller's roles before they are made effective (a personal token's user's individual and team
+ * roles; a system account's roles, null when the account is gone).
+ */
+export async function findTokenCaller(executor: Executor, token: string) {
+  const [row] = await executor
+    .select({
+      token: apiTokens,
+      orgStatus: orgs.status,
+      roles: sql<string[] | null>`case when ${apiTokens.kind} = 'personal' then array(
+          select ${memberRoles.role} from ${memberRoles}
+          where ${memberRoles.orgId} = ${apiTokens.orgId} and ${memberRoles.userId} = ${apiTokens.userId}
+          union all
+          select unnest(${teams.roles}) from ${teamMembers} join ${teams} on ${teams.id} = ${teamMembers.teamId}
+          where ${teamMembers.orgId} = ${apiTokens.orgId} and ${teamMembers.userId} = ${apiTokens.userId})
+        else (select ${systemAccounts.roles} from ${systemAccounts}
+          where ${systemAccounts.orgId} = ${apiTokens.orgId} and ${systemAccounts.id} = ${apiTokens.systemAccountId})
+        end`,
+    })
+    .from(apiTokens)
+    .leftJoin(orgs, eq(orgs.id, apiTokens.orgId))
+    .where(eq(apiTokens.tokenHash, hashSecret(token)));
+  return row;
+}
+
 export async function findSystemAccount(executor: Executor, orgId: string, id: string) {
   const [row] = await executor
     .select()
