@@ -126,7 +126,7 @@ describe('request ids', () => {
       });
 
       const entries = lines.map((line) => JSON.parse(line));
-      const link = entries.find((entry) => entry.reqId === 'trace-link' && entry.msg === 'incoming request');
+      const link = entries.find((entry) => entry.reqId === 'trace-link' && entry.msg === 'request completed');
       expect(link.req).toEqual({
         method: 'GET',
         url: '/accept-invitation?token=[redacted]&from=email',
@@ -135,9 +135,11 @@ describe('request ids', () => {
       });
       for (const id of ['trace-4711', generated]) {
         const ofRequest = entries.filter((entry) => entry.reqId === id);
-        expect(ofRequest.map((entry) => entry.msg)).toEqual(['incoming request', 'request completed']);
-        expect(ofRequest[1].res.statusCode).toBe(id === generated ? 401 : 200);
-        expect(typeof ofRequest[1].responseTime).toBe('number');
+        // One line per request, written when it is answered.
+        expect(ofRequest.map((entry) => entry.msg)).toEqual(['request completed']);
+        expect(ofRequest[0].req.method).toBeDefined();
+        expect(ofRequest[0].res.statusCode).toBe(id === generated ? 401 : 200);
+        expect(typeof ofRequest[0].responseTime).toBe('number');
       }
       // Background work logs through a child logger: its lines carry the job and a structured error.
       jobLogger(logged.log, 'due_work').error({ err: new Error('handler broke') }, 'due work pass failed');

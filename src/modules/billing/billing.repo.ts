@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { bulkInsert } from '../../db/bulk.ts';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
+import { preparedFor } from '../../db/prepared.ts';
 import {
   invoiceLines,
   invoices,
@@ -46,6 +47,12 @@ export async function listPaymentMethods(executor: Executor, orgId: string) {
  * org's row itself (an organizations table) because this is the most requested page of all.
  */
 export async function findBillingSnapshot(executor: Executor, orgId: string) {
+  const statement = preparedFor(executor, 'billing_snapshot', (db) => buildBillingSnapshot(db));
+  const [row] = await statement.execute({ orgId });
+  return row;
+}
+
+function buildBillingSnapshot(executor: Executor) {
   const shown = executor
     .select()
     .from(paymentMethods)
@@ -57,7 +64,7 @@ export async function findBillingSnapshot(executor: Executor, orgId: string) {
     )
     .limit(1)
     .as('shown');
-  const [row] = await executor
+  return executor
     .select({
       org: orgs,
       subscription: subscriptions,
@@ -75,8 +82,8 @@ export async function findBillingSnapshot(executor: Executor, orgId: string) {
     .from(orgs)
     .leftJoin(subscriptions, and(eq(subscriptions.orgId, orgs.id), eq(subscriptions.status, 'active')))
     .leftJoinLateral(shown, sql`true`)
-    .where(eq(orgs.id, orgId));
-  return row;
+    .where(eq(orgs.id, sql.placeholder('orgId')))
+    .prepare('billing_snapshot');
 }
 
 export async function findActiveSubscription(executor: Executor, orgId: string) {
@@ -234,17 +241,22 @@ export async function updateInvoice(executor: Executor, id: string, values: Part
 
 /** The period's calculated cycle invoice that is still waiting for collection, if any. */
 export async function findOpenCycleInvoice(executor: Executor, subscriptionId: string, periodIndex: number) {
-  const [row] = await executor
-    .select()
-    .from(invoices)
-    .where(
-      and(
-        eq(invoices.subscriptionId, subscriptionId),
-        eq(invoices.periodIndex, periodIndex),
-        eq(invoices.kind, 'cycle'),
-        eq(invoices.status, 'open'),
-      ),
-    );
+  // Prepared: the Billing and Usage overview asks this on every view of a Plus org.
+  const statement = preparedFor(executor, 'open_cycle_invoice', (db) =>
+    db
+      .select()
+      .from(invoices)
+      .where(
+        and(
+          eq(invoices.subscriptionId, sql.placeholder('subscriptionId')),
+          eq(invoices.periodIndex, sql.placeholder('periodIndex')),
+          eq(invoices.kind, 'cycle'),
+          eq(invoices.status, 'open'),
+        ),
+      )
+      .prepare('open_cycle_invoice'),
+  );
+  const [row] = await statement.execute({ subscriptionId, periodIndex });
   return row;
 }
 

@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.ts';
+import { preparedFor } from '../../db/prepared.ts';
 import {
   apiTokens,
   emailLocks,
@@ -216,11 +217,12 @@ export async function findApiToken(executor: Executor, token: string) {
  * roles; a system account's roles, null when the account is gone).
  */
 export async function findTokenCaller(executor: Executor, token: string) {
-  const [row] = await executor
-    .select({
-      token: apiTokens,
-      orgStatus: orgs.status,
-      roles: sql<string[] | null>`case when ${apiTokens.kind} = 'personal' then array(
+  const statement = preparedFor(executor, 'token_caller', (db) =>
+    db
+      .select({
+        token: apiTokens,
+        orgStatus: orgs.status,
+        roles: sql<string[] | null>`case when ${apiTokens.kind} = 'personal' then array(
           select ${memberRoles.role} from ${memberRoles}
           where ${memberRoles.orgId} = ${apiTokens.orgId} and ${memberRoles.userId} = ${apiTokens.userId}
           union all
@@ -229,10 +231,13 @@ export async function findTokenCaller(executor: Executor, token: string) {
         else (select ${systemAccounts.roles} from ${systemAccounts}
           where ${systemAccounts.orgId} = ${apiTokens.orgId} and ${systemAccounts.id} = ${apiTokens.systemAccountId})
         end`,
-    })
-    .from(apiTokens)
-    .leftJoin(orgs, eq(orgs.id, apiTokens.orgId))
-    .where(eq(apiTokens.tokenHash, hashSecret(token)));
+      })
+      .from(apiTokens)
+      .leftJoin(orgs, eq(orgs.id, apiTokens.orgId))
+      .where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
+      .prepare('token_caller'),
+  );
+  const [row] = await statement.execute({ hash: hashSecret(token) });
   return row;
 }
 

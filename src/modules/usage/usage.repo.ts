@@ -1,5 +1,6 @@
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
+import { preparedFor } from '../../db/prepared.ts';
 import { usageMinutes, usageReports, usageState } from '../../db/schema/index.ts';
 import type { Granularity, MinuteBucket, OpenWindow } from './usage.ts';
 
@@ -150,17 +151,26 @@ export async function unbilledRequests(
   executor: Executor,
   values: { orgId: string; subscriptionId: string; before: Date },
 ): Promise<bigint> {
-  const [row] = await executor
-    .select({ requests: sql<string>`coalesce(sum(${usageMinutes.requests}), 0)::text` })
-    .from(usageMinutes)
-    .where(
-      and(
-        eq(usageMinutes.orgId, values.orgId),
-        eq(usageMinutes.subscriptionId, values.subscriptionId),
-        eq(usageMinutes.invoiceId, ''),
-        lt(usageMinutes.minute, values.before),
-      ),
-    );
+  // Prepared: the Billing and Usage overview asks this on every view of a Plus org.
+  const statement = preparedFor(executor, 'unbilled_requests', (db) =>
+    db
+      .select({ requests: sql<string>`coalesce(sum(${usageMinutes.requests}), 0)::text` })
+      .from(usageMinutes)
+      .where(
+        and(
+          eq(usageMinutes.orgId, sql.placeholder('orgId')),
+          eq(usageMinutes.subscriptionId, sql.placeholder('subscriptionId')),
+          eq(usageMinutes.invoiceId, ''),
+          lt(usageMinutes.minute, sql`${sql.placeholder('before')}::timestamptz`),
+        ),
+      )
+      .prepare('unbilled_requests'),
+  );
+  const [row] = await statement.execute({
+    orgId: values.orgId,
+    subscriptionId: values.subscriptionId,
+    before: values.before.toISOString(),
+  });
   return BigInt(row.requests);
 }
 
