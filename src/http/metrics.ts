@@ -199,6 +199,14 @@ export function createMetrics(
         .where(eq(dueItems.status, 'pending'))
         .groupBy(dueItems.kind),
     ),
+    // Items that used up their attempts: they wait for `tierline catch-up --retry-failed`.
+    failed: new DatabaseCount(db, 'due_items', context, () =>
+      db
+        .select({ kind: dueItems.kind, count: count() })
+        .from(dueItems)
+        .where(eq(dueItems.status, 'failed'))
+        .groupBy(dueItems.kind),
+    ),
     overdue: new DatabaseCount(db, 'due_items', context, async () => {
       const now = await clock.now();
       return db
@@ -266,6 +274,20 @@ export function createMetrics(
     async collect() {
       await collecting(this, 'tierline_due_items_overdue', async () => {
         const rows = await dueCounts.overdue.get();
+        this.reset();
+        for (const row of rows ?? []) this.set({ kind: row.kind }, row.count);
+      });
+    },
+  });
+
+  new Gauge({
+    name: 'tierline_due_items_failed',
+    help: 'Due items that failed every attempt and wait for an operator (tierline catch-up --retry-failed), by kind.',
+    labelNames: ['kind'],
+    registers,
+    async collect() {
+      await collecting(this, 'tierline_due_items_failed', async () => {
+        const rows = await dueCounts.failed.get();
         this.reset();
         for (const row of rows ?? []) this.set({ kind: row.kind }, row.count);
       });

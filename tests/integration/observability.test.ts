@@ -170,6 +170,7 @@ describe('GET /metrics', () => {
       ['tierline_due_work_lag_seconds', 'gauge'],
       ['tierline_due_items_pending', 'gauge'],
       ['tierline_due_items_overdue', 'gauge'],
+      ['tierline_due_items_failed', 'gauge'],
       ['tierline_usage_records_ingested_total', 'counter'],
       ['tierline_usage_requests_ingested_total', 'counter'],
       ['tierline_usage_reports_total', 'counter'],
@@ -314,6 +315,32 @@ describe('due work', () => {
     const caughtUp = await scrape();
     expect(sampleValue(caughtUp, 'tierline_due_work_lag_seconds')).toBe(0);
     expect(sampleValue(caughtUp, 'tierline_due_items_overdue') ?? 0).toBe(0);
+  });
+});
+
+describe('due work that failed every attempt', () => {
+  it('shows by kind until an operator puts it back', async () => {
+    const now = await clockNow();
+    const subject = `obs_failed_${randomBytes(4).toString('hex')}`;
+    await t.deps.db.insert(dueItems).values({
+      id: `due_${subject}`,
+      kind: 'invoice_collection',
+      subjectId: subject,
+      dueAt: new Date(now.getTime() + 86_400_000),
+      status: 'failed',
+      attempts: 8,
+      lastError: 'payment provider unavailable',
+      createdAt: now,
+    });
+    expect(sampleValue(await scrape(), 'tierline_due_items_failed', { kind: 'invoice_collection' })).toBe(1);
+    expect(await t.deps.runner.retryFailed()).toBe(1);
+    const [row] = await t.deps.db.select().from(dueItems).where(eq(dueItems.subjectId, subject));
+    expect(row).toMatchObject({ status: 'pending', attempts: 0, notBefore: null });
+    expect(sampleValue(await scrape(), 'tierline_due_items_failed', { kind: 'invoice_collection' }) ?? 0).toBe(0);
+    await t.deps.db
+      .update(dueItems)
+      .set({ status: 'cancelled', processedAt: now })
+      .where(eq(dueItems.subjectId, subject));
   });
 });
 
