@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Deps } from '../deps.ts';
 import { fail } from '../kernel/errors.ts';
@@ -76,7 +76,8 @@ export async function buildApp(
         }
       : false,
     // Request ids: a sane incoming x-request-id is kept, else one is made; logged as `reqId`.
-    disableRequestLogging: true,
+    // Our own onResponse hook writes the one access-log line (with the request's fields).
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: requestIdOf,
     // Behind a load balancer, the client's address (rate limits, audit) comes from X-Forwarded-For.
