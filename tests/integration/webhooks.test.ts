@@ -314,14 +314,21 @@ describe('events of real changes', () => {
     expect(paid.event.data.object).toMatchObject({ id: invoice.id, status: 'paid' });
   });
 
-  it('downgrade: subscription.ended and the final invoice paid', async () => {
-    expectStatus(await h.downgrade(owner), 200);
+  it('downgrade: the final invoice created and paid, subscription.ended', async () => {
+    const downgraded = await h.downgrade(owner);
+    expectStatus(downgraded, 200);
     await deliver();
     const fresh = newAtAll();
-    expect(typesOf(fresh)).toEqual(['invoice.paid', 'subscription.ended']);
+    expect(typesOf(fresh)).toEqual(['invoice.created', 'invoice.paid', 'subscription.ended']);
     const ended = fresh.find((entry) => entry.event.type === 'subscription.ended') as Received;
+    const created = fresh.find((entry) => entry.event.type === 'invoice.created') as Received;
     const paid = fresh.find((entry) => entry.event.type === 'invoice.paid') as Received;
     expect(paid.event.data.object.id).toBe(ended.event.data.object.final_invoice_id);
+    expect(created.event.data.object).toMatchObject({
+      id: downgraded.body.final_invoice.id,
+      kind: 'final',
+      total: String(downgraded.body.final_invoice.total),
+    });
   });
 
   it('staff deactivation: org.deactivated with the reason and the staff member', async () => {
@@ -352,6 +359,7 @@ describe('events of real changes', () => {
       'subscription.started',
       'invoice.created',
       'invoice.paid',
+      'invoice.created',
       'invoice.paid',
       'subscription.ended',
       'org.deactivated',
@@ -364,7 +372,7 @@ describe('events of real changes', () => {
     expect(await deliveriesOf(endpoints.disabled.id)).toEqual([]);
 
     const log = (await deliveriesOf(endpoints.all.id)).filter((delivery) => delivery.org_id === owner.orgId);
-    expect(log).toHaveLength(7);
+    expect(log).toHaveLength(8);
     for (const delivery of log) {
       expect(delivery).toMatchObject({
         status: 'succeeded',

@@ -152,6 +152,14 @@ export async function endSubscriptionIn(
     createdAt: at,
     lines: finalLines(planName(subscription.plan), terms, plan.current, at, billed, plan.collected?.number),
   });
+  await recordAudit(tx, at, {
+    orgId: subscription.orgId,
+    actor: input.actor,
+    action: 'invoice.final_issued',
+    targetType: 'invoice',
+    targetId: finalInvoice.id,
+    after: { number: finalInvoice.number, kind: 'final', total: finalInvoice.total.toString(), period: plan.current.index },
+  });
   // Again: a calculation that was in flight scheduled the next one.
   await cancelDue(tx, INVOICE_CALCULATION, subscription.id, at);
   const ended = await markSubscriptionEnded(tx, subscription.id, at, input.reason);

@@ -37,6 +37,7 @@ const TYPE_OF_ACTION: Record<string, WebhookEventType> = {
   'subscription.started': 'subscription.started',
   'subscription.ended': 'subscription.ended',
   'invoice.calculated': 'invoice.created',
+  'invoice.final_issued': 'invoice.created',
   'invoice.paid': 'invoice.paid',
   'invoice.marked_paid': 'invoice.paid',
   'invoice.past_due': 'invoice.payment_failed',
