@@ -158,7 +158,12 @@ export async function endSubscriptionIn(
     action: 'invoice.final_issued',
     targetType: 'invoice',
     targetId: finalInvoice.id,
-    after: { number: finalInvoice.number, kind: 'final', total: finalInvoice.total.toString(), period: plan.current.index },
+    after: {
+      number: finalInvoice.number,
+      kind: 'final',
+      total: finalInvoice.total.toString(),
+      period: plan.current.index,
+    },
   });
   // Again: a calculation that was in flight scheduled the next one.
   await cancelDue(tx, INVOICE_CALCULATION, subscription.id, at);
