@@ -329,6 +329,10 @@ export interface OutboxEmail {
   org_id: string | null;
   created_at: string;
   sent_at: string | null;
+  /** queued (not sent yet, or waiting to be tried again), sent, or failed (refused for good). */
+  status: 'queued' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
 }
 
 export interface Forecast extends Page<Org & { deactivates_at: string }> {

@@ -203,14 +203,6 @@ export async function insertApiToken(
   return { token, row };
 }
 
-export async function findApiToken(executor: Executor, token: string) {
-  const [row] = await executor
-    .select()
-    .from(apiTokens)
-    .where(eq(apiTokens.tokenHash, hashSecret(token)));
-  return row;
-}
-
 /**
  * An API token with what authorizing its caller needs, in one statement: its org's status, and the
  * caller's roles before they are made effective (a personal token's user's individual and team

@@ -110,8 +110,12 @@ export function OutboxPage() {
                           </Badge>
                         </Table.Td>
                         <Table.Td>
-                          <Text size="sm" c={email.sent_at ? undefined : 'dimmed'}>
-                            {email.sent_at ? 'Sent' : 'Queued'}
+                          <Text
+                            size="sm"
+                            c={email.status === 'failed' ? 'red' : email.status === 'sent' ? undefined : 'dimmed'}
+                            title={email.last_error ?? undefined}
+                          >
+                            {email.status === 'failed' ? 'Refused' : email.status === 'sent' ? 'Sent' : 'Queued'}
                           </Text>
                         </Table.Td>
                       </Table.Tr>
