@@ -78,9 +78,20 @@ export interface ApiResult {
   api_hello_generator_cpu_ms: number;
   api_throughput_connections: number;
   api_throughput_s: number;
-  /** SQL statements the server sends per request, for a free and for a Plus org. */
+  /** SQL statements the server sends per request, for a free and for a Plus org, with the read cache off. */
   api_statements_per_free_request: number;
   api_statements_per_plus_request: number;
+  /** The same, reading each org a second time (the read cache holds its caller and snapshot). */
+  api_statements_per_repeated_free_request: number;
+  api_statements_per_repeated_plus_request: number;
+  /** The share of reads served from the read cache during the fixed-rate phase, and at full speed. */
+  api_read_cache_hit_ratio: number;
+  api_full_speed_read_cache_hit_ratio: number;
+  /** The route at full speed with the read cache off (TIERLINE_READ_CACHE=0). */
+  api_billing_uncached_rps: number;
+  api_billing_uncached_vs_hello: number;
+  api_billing_uncached_server_cpu_ms: number;
+  api_billing_uncached_postgres_cpu_ms?: number;
   api_server_peak_rss_mib: number;
   api_hello_server_peak_rss_mib: number;
   api_load_1m: number;
@@ -555,6 +566,39 @@ async function statementsPerRequest(server: ServerProcess, file: string, targets
   return { total: sum(perRequest.map(([, count]) => count)), statements: perRequest };
 }
 
+/** Statements per request for a free and a Plus org, logged with their texts. */
+async function statementsOf(server: ServerProcess, file: string, targets: Target[], label: string) {
+  const free = await statementsPerRequest(server, file, targets, 'free');
+  const plus = await statementsPerRequest(server, file, targets, 'plus');
+  for (const [plan, counted] of [
+    ['free', free],
+    ['Plus', plus],
+  ] as const) {
+    console.log(`   statements per request, ${plan} org, ${label}: ${counted.total.toFixed(2)}`);
+    for (const [text, count] of counted.statements) console.log(`     ${count.toFixed(2)} × ${text.slice(0, 150)}`);
+  }
+  return { free: free.total, plus: plus.total };
+}
+
+/** The server's read-cache counters (tierline_read_cache_reads_total), from its /metrics. */
+async function cacheReads(server: ServerProcess): Promise<{ hits: number; misses: number }> {
+  const response = await fetch(new URL('/metrics', server.url));
+  const text = await response.text();
+  const count = (result: string) =>
+    Number(new RegExp(`^tierline_read_cache_reads_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { hits: count('hit'), misses: count('miss') };
+}
+
+/** The share of reads the cache served while `phase` ran. */
+async function hitRatioOf<T>(server: ServerProcess, phase: () => Promise<T>): Promise<[T, number]> {
+  const before = await cacheReads(server);
+  const result = await phase();
+  const after = await cacheReads(server);
+  const hits = after.hits - before.hits;
+  const reads = hits + after.misses - before.misses;
+  return [result, reads > 0 ? hits / reads : 0];
+}
+
 function shuffled<T>(items: T[]): T[] {
   const out = [...items];
   let seed = 42;
@@ -567,6 +611,7 @@ function shuffled<T>(items: T[]): T[] {
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
+const percent = (ratio: number) => `${(ratio * 100).toFixed(1)} % of reads`;
 
 export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Promise<ApiResult> {
   const log = (text: string) => console.log(`   ${text}`);
@@ -580,6 +625,7 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
     ...(sizes.profileDir ? ['--cpu-prof', '--cpu-prof-dir', sizes.profileDir] : []),
   ]);
   let hello: ServerProcess | undefined;
+  let uncachedServer: ServerProcess | undefined;
   try {
     const signedUp = await signUpThroughApi(server, sizes, now.getTime());
     const seedSeconds = (performance.now() - started) / 1000;
@@ -589,15 +635,8 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
       `${sizes.orgs} orgs ready in ${seedSeconds.toFixed(1)} s; ${withInvoice} of the Plus orgs show a calculated invoice`,
     );
 
-    const free = await statementsPerRequest(server, countsFile, targets, 'free');
-    const plus = await statementsPerRequest(server, countsFile, targets, 'plus');
-    for (const [plan, counted] of [
-      ['free', free],
-      ['Plus', plus],
-    ] as const) {
-      log(`statements per request, ${plan} org: ${counted.total.toFixed(2)}`);
-      for (const [text, count] of counted.statements) log(`  ${count.toFixed(2)} × ${text.slice(0, 150)}`);
-    }
+    // Every org was read once above: these are repeated reads (callers and snapshots in the read cache).
+    const repeated = await statementsOf(server, countsFile, targets, 'read again');
 
     server.resetPeakRss();
     await fixedRate(server.url, targets, sizes.rate, sizes.warmUpSeconds, `warm-up at ${sizes.rate}/s`);
@@ -615,21 +654,42 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
         )
       : undefined;
     if (light) log(`at ${sizes.lightRate}/s, ${times(light)}`);
-    const timed = await fixedRate(server.url, targets, sizes.rate, sizes.seconds, `fixed rate ${sizes.rate}/s`);
-    log(`at ${sizes.rate}/s, ${times(timed)} (load ${load.toFixed(2)})`);
+    const [timed, fixedHitRatio] = await hitRatioOf(server, () =>
+      fixedRate(server.url, targets, sizes.rate, sizes.seconds, `fixed rate ${sizes.rate}/s`),
+    );
+    log(`at ${sizes.rate}/s, ${times(timed)} (load ${load.toFixed(2)}; read cache served ${percent(fixedHitRatio)})`);
 
     hello = await startHelloServer();
     const helloBefore = await fullSpeed(hello, targets, sizes, 'hello', 'hello-world at full speed');
-    const billing = await fullSpeed(server, targets, sizes, 'billing', 'billing route at full speed', env.DATABASE_URL);
+    const [billing, fullSpeedHitRatio] = await hitRatioOf(server, () =>
+      fullSpeed(server, targets, sizes, 'billing', 'billing route at full speed', env.DATABASE_URL),
+    );
     const helloAfter = await fullSpeed(hello, targets, sizes, 'hello', 'hello-world at full speed, again');
+    const serverRss = server.peakRssMiB();
+    await server.stop();
+    // The same route with the read cache off: every request reads the database (the first-read cost).
+    uncachedServer = await startServer({ ...env, TIERLINE_READ_CACHE: '0', TIERLINE_BENCH_QUERY_COUNTS: countsFile }, [
+      '--import',
+      fileURLToPath(new URL('./query-count.ts', import.meta.url)),
+    ]);
+    // What a read costs when nothing is in memory (an org's first read, or after a change to it).
+    const uncachedStatements = await statementsOf(uncachedServer, countsFile, targets, 'read cache off');
+    const uncached = await fullSpeed(
+      uncachedServer,
+      targets,
+      sizes,
+      'billing',
+      'billing route at full speed, read cache off',
+      env.DATABASE_URL,
+    );
     const billingRps = billing.rps;
     const helloRps = (helloBefore.rps + helloAfter.rps) / 2;
     log(
-      `full speed: billing ${Math.round(billingRps)}/s (slowest ${Math.round(billing.maxMs)} ms), hello-world ${Math.round(helloBefore.rps)}/s and ${Math.round(helloAfter.rps)}/s`,
+      `full speed: billing ${Math.round(billingRps)}/s (slowest ${Math.round(billing.maxMs)} ms; read cache served ${percent(fullSpeedHitRatio)}), hello-world ${Math.round(helloBefore.rps)}/s and ${Math.round(helloAfter.rps)}/s; read cache off ${Math.round(uncached.rps)}/s`,
     );
     const cpu = (speed: Speed) =>
       `server ${speed.serverCpuMs.toFixed(3)}, PostgreSQL ${speed.postgresCpuMs.toFixed(3)}, load generator ${speed.generatorCpuMs.toFixed(3)}`;
-    log(`CPU ms per answer: billing ${cpu(billing)}; hello-world ${cpu(helloBefore)}`);
+    log(`CPU ms per answer: billing ${cpu(billing)}; hello-world ${cpu(helloBefore)}; read cache off ${cpu(uncached)}`);
     const helloRss = hello.peakRssMiB();
     return {
       api_orgs: sizes.orgs,
@@ -651,7 +711,13 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
             api_billing_light_p99_ms: round(light.p99, 2),
           }
         : {}),
+      api_read_cache_hit_ratio: round(fixedHitRatio, 3),
       api_billing_rps: Math.round(billingRps),
+      api_full_speed_read_cache_hit_ratio: round(fullSpeedHitRatio, 3),
+      api_billing_uncached_rps: Math.round(uncached.rps),
+      api_billing_uncached_vs_hello: round(uncached.rps / helloRps, 3),
+      api_billing_uncached_server_cpu_ms: round(uncached.serverCpuMs, 3),
+      ...(env.DATABASE_URL ? { api_billing_uncached_postgres_cpu_ms: round(uncached.postgresCpuMs, 3) } : {}),
       api_billing_full_speed_max_ms: Math.round(billing.maxMs),
       api_hello_rps: Math.round(helloRps),
       api_billing_vs_hello: round(billingRps / helloRps, 3),
@@ -662,9 +728,11 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
       api_hello_generator_cpu_ms: round((helloBefore.generatorCpuMs + helloAfter.generatorCpuMs) / 2, 3),
       api_throughput_connections: sizes.connections,
       api_throughput_s: sizes.throughputSeconds,
-      api_statements_per_free_request: round(free.total, 2),
-      api_statements_per_plus_request: round(plus.total, 2),
-      api_server_peak_rss_mib: server.peakRssMiB(),
+      api_statements_per_free_request: round(uncachedStatements.free, 2),
+      api_statements_per_plus_request: round(uncachedStatements.plus, 2),
+      api_statements_per_repeated_free_request: round(repeated.free, 2),
+      api_statements_per_repeated_plus_request: round(repeated.plus, 2),
+      api_server_peak_rss_mib: serverRss,
       api_hello_server_peak_rss_mib: helloRss,
       api_load_1m: round(load, 2),
       api_seed_s: round(seedSeconds, 1),
@@ -673,6 +741,7 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
   } finally {
     await hello?.stop();
     await server.stop();
+    await uncachedServer?.stop();
     rmSync(dirname(countsFile), { recursive: true, force: true });
   }
 }

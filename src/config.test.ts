@@ -30,6 +30,7 @@ describe('loadConfig defaults', () => {
       emailFrom: 'Tierline <no-reply@localhost>',
       workerConcurrency: 2,
       trustProxy: false,
+      readCache: true,
       logLevel: 'info',
       catalogFile: expect.stringMatching(/config\/catalog\.json$/),
       payments: { provider: 'test' },
@@ -72,6 +73,7 @@ describe('loadConfig reads every variable', () => {
       TIERLINE_EMAIL_FROM: 'Example Billing <billing@example.com>',
       TIERLINE_WORKER_CONCURRENCY: '4',
       TIERLINE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.7',
+      TIERLINE_READ_CACHE: '0',
       TIERLINE_LOG_LEVEL: 'warn',
       TIERLINE_CATALOG_FILE: '/etc/tierline/catalog.json',
     });
@@ -89,6 +91,7 @@ describe('loadConfig reads every variable', () => {
       emailFrom: 'Example Billing <billing@example.com>',
       workerConcurrency: 4,
       trustProxy: ['10.0.0.0/8', '192.168.1.7'],
+      readCache: false,
       logLevel: 'warn',
       catalogFile: '/etc/tierline/catalog.json',
       payments: { provider: 'test' },

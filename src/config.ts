@@ -16,6 +16,8 @@ export interface Config {
   workerConcurrency: number;
   /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe (false: none). */
   trustProxy: boolean | number | string[];
+  /** Keep callers and billing snapshots in memory until a change notice (TIERLINE_READ_CACHE, default on). */
+  readCache: boolean;
   logLevel: string;
   catalogFile: string;
   /** The SMTP server that sends the outbox (smtp:// or smtps://, credentials in the URL); unset keeps emails queued. */
@@ -177,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emailFrom: emailFrom(env),
     workerConcurrency: integer(env, 'TIERLINE_WORKER_CONCURRENCY', 2, 1, 64),
     trustProxy: trustProxy(env.TIERLINE_TRUST_PROXY),
+    readCache: env.TIERLINE_READ_CACHE ? flag(env, 'TIERLINE_READ_CACHE') : true,
     payments: payments(env),
   };
 }

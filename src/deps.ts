@@ -1,5 +1,6 @@
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
+import type { OrgReadCache } from './db/read-cache.ts';
 import type { DueWorkRunner } from './jobs/runner.ts';
 import type { PassTask } from './jobs/worker.ts';
 import type { Clock } from './kernel/clock.ts';
@@ -19,4 +20,6 @@ export interface Deps {
   mailer?: Mailer;
   /** Work done on every worker pass and after each test-clock advance (emails, webhooks). */
   passTasks: PassTask[];
+  /** Callers and billing snapshots kept in memory until their org changes (src/db/read-cache.ts). */
+  readCache: OrgReadCache;
 }

@@ -1,5 +1,6 @@
 import { type Config, ConfigError } from './config.ts';
 import { type DatabaseHandle, type MigrationProgress, openDatabase } from './db/client.ts';
+import { OrgReadCache } from './db/read-cache.ts';
 import type { Deps } from './deps.ts';
 import { type App, buildApp } from './http/app.ts';
 import { registerDueWork } from './jobs/handlers.ts';
@@ -48,7 +49,9 @@ export async function createTierline(
       : createTestProvider();
   // Done on every worker pass and after each test-clock advance, as of that instant.
   const passTasks: PassTask[] = [];
-  const deps: Deps = { config, db: database.db, clock, runner, catalog, payments, passTasks };
+  const readCache = new OrgReadCache(database, { enabled: config.readCache });
+  await readCache.start();
+  const deps: Deps = { config, db: database.db, clock, runner, catalog, payments, passTasks, readCache };
   if (config.smtpUrl) deps.mailer = createSmtpMailer({ url: config.smtpUrl, from: config.emailFrom });
   registerDueWork(runner, deps);
   passTasks.push({
@@ -91,6 +94,7 @@ export async function createTierline(
       await Promise.all([app.close(), worker?.stop()]);
       // After the worker: a pass in hand may still be sending.
       await deps.mailer?.close();
+      await readCache.close();
       await database.close();
     },
   };

@@ -25,8 +25,13 @@ export interface DatabaseHandle {
   jobs: { connectionString: string } | { pglite: PGlite };
   /** Applies the pending migrations, one at a time; on a server, one process at a time. */
   migrate(onProgress?: MigrationProgress): Promise<void>;
-  /** Calls `onNotify` on each NOTIFY on the channel; resolves to a function that stops listening. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onNotify` with each NOTIFY's payload on the channel, and `onLost` if the listening
+   * connection is lost (no more calls then); resolves to a function that stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onLost?: () => void): Promise<() => Promise<void>>;
+  /** Sends a NOTIFY on the channel, outside any transaction. */
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,19 +79,34 @@ export async function openDatabase(options: { url?: string; dataDir: string }): 
           lock.release();
         }
       },
-      async listen(channel, onNotify) {
+      async listen(channel, onNotify, onLost) {
         const listener = new pg.Client({ connectionString: options.url });
-        listener.on('error', () => {
-          // The connection was lost; the periodic pass still runs, so work is only later, not lost.
-        });
-        await listener.connect();
-        listener.on('notification', (message) => {
-          if (message.channel === channel) onNotify();
-        });
-        await listener.query(`listen ${channel}`);
+        let stopped = false;
+        const lost = () => {
+          if (stopped) return;
+          stopped = true;
+          onLost?.();
+        };
+        listener.on('error', lost);
+        listener.on('end', lost);
+        try {
+          await listener.connect();
+          listener.on('notification', (message) => {
+            if (message.channel === channel) onNotify(message.payload ?? '');
+          });
+          await listener.query(`listen ${channel}`);
+        } catch (error) {
+          stopped = true;
+          await listener.end().catch(() => undefined);
+          throw error;
+        }
         return async () => {
+          stopped = true;
           await listener.end().catch(() => undefined);
         };
+      },
+      async notify(channel, payload) {
+        await pool.query('select pg_notify($1, $2)', [channel, payload]);
       },
       close: () => pool.end(),
     };
@@ -99,11 +119,15 @@ export async function openDatabase(options: { url?: string; dataDir: string }): 
     kind: 'embedded',
     jobs: { pglite: client },
     migrate: (onProgress) => migrateStepwise(db, onProgress),
+    // One process owns the embedded database: its listening connection cannot be lost.
     listen: async (channel, onNotify) => {
       const stop = await client.listen(channel, onNotify);
       return async () => {
         await stop();
       };
+    },
+    async notify(channel, payload) {
+      await client.query('select pg_notify($1, $2)', [channel, payload]);
     },
     close: () => client.close(),
   };

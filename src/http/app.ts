@@ -139,7 +139,7 @@ export async function buildApp(
   app.addHook('onRequest', async (request) => {
     request.now = await deps.clock.now();
     request.caller = { kind: 'anonymous' };
-    request.caller = await resolveCaller(deps.db, request);
+    request.caller = await resolveCaller(deps.db, deps.readCache, request);
     if (
       UNSAFE.has(request.method) &&
       request.caller.kind !== 'anonymous' &&
@@ -148,6 +148,14 @@ export async function buildApp(
     ) {
       throw fail.forbidden('cross_site_request', 'Cross-site requests with a session cookie are refused.');
     }
+  });
+  // A change answered by this process is visible to the next read through it: before the answer
+  // goes out, wait until the change notices committed so far (its own included) have arrived.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (UNSAFE.has(request.method) && reply.statusCode < 400 && !request.routeOptions.config.skipReadCacheSync) {
+      await deps.readCache.sync();
+    }
+    return payload;
   });
   app.addHook('preValidation', refuseUnstorableInput);
   registerIdempotency(app, deps.db);

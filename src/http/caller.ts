@@ -20,4 +20,8 @@ declare module 'fastify' {
     caller: Caller;
     now: Date;
   }
+  interface FastifyContextConfig {
+    /** The route changes nothing the read cache keeps: its answers need not wait for change notices. */
+    skipReadCacheSync?: boolean;
+  }
 }

@@ -145,7 +145,7 @@ export function reasonLabel(reason: string | null): string {
  * in one process). Database-backed metrics are read at scrape time, their instant from the app's clock.
  */
 export function createMetrics(
-  deps: Pick<Deps, 'db' | 'clock' | 'catalog'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'catalog' | 'readCache'>,
   log: FastifyBaseLogger,
   limits: CountLimits = { exactRows: EXACT_ROWS, cheapMs: CHEAP_MS },
 ): Metrics {
@@ -345,6 +345,18 @@ export function createMetrics(
         }
         for (const [reason, total] of byReason) this.inc({ reason }, total);
       });
+    },
+  });
+
+  new Counter({
+    name: 'tierline_read_cache_reads_total',
+    help: "Reads of callers and billing snapshots through this process's read cache, by whether memory served them.",
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ result: 'hit' }, deps.readCache.hits);
+      this.inc({ result: 'miss' }, deps.readCache.misses);
     },
   });
 

@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/client.ts';
+import type { OrgReadCache } from '../../db/read-cache.ts';
 import { fail } from '../../kernel/errors.ts';
 import { toJsonAmount } from '../../kernel/money.ts';
 import { unbilledRequests } from '../usage/index.ts';
@@ -8,19 +9,58 @@ import { planName } from './end-subscription.ts';
 import { presentInvoice, presentLine, presentPaymentMethod, presentSubscription } from './present.ts';
 
 /**
- * The Billing and Usage overview: plan, subscription, the next charge (the calculated invoice once
- * C_k has passed, else an estimate from usage so far) and the payment method.
+ * How old the usage in an estimate may be when it was reported through another process (usage this
+ * process accepts shows at once). Everything else in the overview is as of the last committed change.
  */
-export async function billingOverview(executor: Executor, orgId: string, now: Date) {
-  const snapshot = await findBillingSnapshot(executor, orgId);
+export const USAGE_ESTIMATE_MAX_AGE_MS = 5_000;
+
+/**
+ * The Billing and Usage overview as the JSON the API answers. The answer is kept in the read cache until the org changes, its usage estimate is older than USAGE_ESTIMATE_MAX_AGE_MS, or the
+ * clock passes an instant that changes it (a calculation instant, a period's end).
+ */
+export async function billingOverviewJson(executor: Executor, orgId: string, now: Date, cache: OrgReadCache) {
+  const read: OrgReadCache['read'] = (...args) => cache.read(...args);
+  for (;;) {
+    const answer = await read(`overview:${orgId}`, orgId, () => composeOverview(executor, orgId, now, read), {
+      usage: true,
+      maxAgeMs: USAGE_ESTIMATE_MAX_AGE_MS,
+    });
+    if (now >= answer.validFrom && now < answer.validUntil) return answer.json;
+    // Composed for another instant (the clock moved past a boundary): compose it for this one.
+    cache.forget(`overview:${orgId}`);
+  }
+}
+
+const ALWAYS = { from: new Date(-8.64e15), until: new Date(8.64e15) };
+
+/**
+ * The Billing and Usage overview: plan, subscription, the next charge (the calculated invoice once
+ * C_k has passed, else an estimate from usage so far) and the payment method; with the instants
+ * between which the same answer holds.
+ */
+async function composeOverview(executor: Executor, orgId: string, now: Date, read: OrgReadCache['read']) {
+  const snapshot = await read(
+    `billing:${orgId}`,
+    (row) => (row ? orgId : undefined),
+    () => findBillingSnapshot(executor, orgId),
+  );
   if (!snapshot) throw fail.notFound('organization');
   const { org, subscription, paymentMethod: method } = snapshot;
   let upcoming = null;
+  let valid = subscription ? { from: ALWAYS.from, until: subscription.startedAt } : ALWAYS;
   if (subscription && now >= subscription.startedAt) {
     const current = periodAt(subscription.startedAt, now);
-    const calculated = await findOpenCycleInvoice(executor, subscription.id, current.index);
-    if (calculated) {
-      const lines = await linesOf(executor, [calculated.id]);
+    // Before C_k the answer estimates this period; from C_k on, it shows the next period's charge.
+    valid =
+      now < current.calculationAt
+        ? { from: current.start, until: current.calculationAt }
+        : { from: current.calculationAt, until: current.end };
+    const open = await read(`open-invoice:${subscription.id}:${current.index}`, orgId, async () => {
+      const invoice = await findOpenCycleInvoice(executor, subscription.id, current.index);
+      return invoice ? { invoice, lines: await linesOf(executor, [invoice.id]) } : null;
+    });
+    if (open) {
+      const { invoice: calculated, lines } = open;
       upcoming = {
         calculation_at: current.calculationAt.toISOString(),
         billing_at: current.end.toISOString(),
@@ -36,6 +76,7 @@ export async function billingOverview(executor: Executor, orgId: string, now: Da
       const period = current.calculationAt > now ? current : periodAt(subscription.startedAt, current.end);
       // Everything accepted so far that this invoice will bill: events up to its calculation instant,
       // including those at this very instant (the test clock stands still) and ones reported ahead.
+      // Not kept on its own: the answer that shows it is kept for at most USAGE_ESTIMATE_MAX_AGE_MS.
       const requests = await unbilledRequests(executor, {
         orgId,
         subscriptionId: subscription.id,
@@ -55,11 +96,12 @@ export async function billingOverview(executor: Executor, orgId: string, now: Da
       };
     }
   }
-  return {
+  const overview = {
     org_id: org.id,
     plan: org.plan,
     subscription: subscription ? presentSubscription(subscription, now) : null,
     upcoming,
     payment_method: method ? presentPaymentMethod(method) : null,
   };
+  return { json: JSON.stringify(overview), validFrom: valid.from, validUntil: valid.until };
 }

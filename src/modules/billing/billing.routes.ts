@@ -19,7 +19,7 @@ import {
   listSalesInquiries,
 } from './billing.repo.ts';
 import { period } from './billing.ts';
-import { billingOverview } from './billing-overview.ts';
+import { billingOverviewJson } from './billing-overview.ts';
 import { changePlanBySales } from './change-plan-by-sales.ts';
 import { downgradeToFree, planFinalInvoice } from './end-subscription.ts';
 import { renderInvoicePdf } from './invoice-pdf.ts';
@@ -85,9 +85,10 @@ export function billingRoutes(deps: Deps) {
     app.get(
       '/orgs/:org_id/billing',
       { schema: { tags: ['billing'], params: OrgParams, response: errors(401, 404) } },
-      async (request) => {
+      async (request, reply) => {
         requireOrgAccess(request, request.params.org_id, 'read');
-        return billingOverview(db, request.params.org_id, request.now);
+        const json = await billingOverviewJson(db, request.params.org_id, request.now, deps.readCache);
+        return reply.type('application/json; charset=utf-8').send(json);
       },
     );
 

@@ -208,7 +208,7 @@ export async function insertApiToken(
  * caller's roles before they are made effective (a personal token's user's individual and team
  * roles; a system account's roles, null when the account is gone).
  */
-export async function findTokenCaller(executor: Executor, token: string) {
+export async function findTokenCaller(executor: Executor, tokenHash: string) {
   const statement = preparedFor(executor, 'token_caller', (db) =>
     db
       .select({
@@ -229,7 +229,7 @@ export async function findTokenCaller(executor: Executor, token: string) {
       .where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
       .prepare('token_caller'),
   );
-  const [row] = await statement.execute({ hash: hashSecret(token) });
+  const [row] = await statement.execute({ hash: tokenHash });
   return row;
 }
 

@@ -52,6 +52,8 @@ export function usageRoutes(deps: Deps) {
       '/runtime/usage',
       {
         bodyLimit: 4 * 1024 * 1024,
+        // Usage changes no cached read but the estimate, which this route forgets itself.
+        config: { skipReadCacheSync: true },
         schema: { tags: ['runtime'], body: UsageReport, response: errors(400, 401, 403) },
         // Any 4xx answer (invalid body, unknown token, decommissioned control plane) is a refused report.
         onResponse: async (_request, reply) => {
@@ -73,6 +75,8 @@ export function usageRoutes(deps: Deps) {
           reportId: request.body.report_id,
           usage: request.body.usage,
         });
+        // This process shows its own accepted usage at once; other processes within seconds.
+        if (!result.duplicate) deps.readCache.forgetUsage(runtime.orgId);
         base.metrics.countUsageReport(result.duplicate ? 'duplicate' : 'accepted', result);
         return {
           accepted: true,

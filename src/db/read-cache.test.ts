@@ -1,0 +1,159 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, openDatabase } from './client.ts';
+import { ORG_CHANGES_CHANNEL, OrgReadCache } from './read-cache.ts';
+
+// A real database (embedded, or the server DATABASE_URL names): the notices travel through
+// PostgreSQL's NOTIFY as they do in production.
+let database: DatabaseHandle;
+
+beforeAll(async () => {
+  database = await openDatabase({ url: process.env.DATABASE_URL, dataDir: 'memory://' });
+});
+
+afterAll(async () => {
+  await database.close();
+});
+
+/** Sends a change notice as the triggers do, and waits until the cache has received it. */
+async function notice(cache: OrgReadCache, payload: string) {
+  await database.db.execute(sql`select pg_notify(${ORG_CHANGES_CHANNEL}, ${payload})`);
+  await cache.sync();
+}
+
+function counting<T>(value: T) {
+  let loads = 0;
+  return {
+    load: async () => {
+      loads++;
+      return value;
+    },
+    get loads() {
+      return loads;
+    },
+  };
+}
+
+async function startedCache(options: { monotonicMs?: () => number } = {}) {
+  const cache = new OrgReadCache(database, { enabled: true, ...options });
+  await cache.start();
+  return cache;
+}
+
+describe('OrgReadCache', () => {
+  it('serves a second read from memory until a notice names the org', async () => {
+    const cache = await startedCache();
+    const source = counting({ plan: 'free' });
+    await cache.read('billing:org_a', 'org_a', source.load);
+    await cache.read('billing:org_a', 'org_a', source.load);
+    expect(source.loads).toBe(1);
+    await notice(cache, 'org_b,org_c');
+    await cache.read('billing:org_a', 'org_a', source.load);
+    expect(source.loads).toBe(1);
+    await notice(cache, 'org_b,org_a');
+    await cache.read('billing:org_a', 'org_a', source.load);
+    expect(source.loads).toBe(2);
+    expect({ hits: cache.hits, misses: cache.misses }).toEqual({ hits: 2, misses: 2 });
+    await cache.close();
+  });
+
+  it('forgets everything on a "*" notice', async () => {
+    const cache = await startedCache();
+    const a = counting(1);
+    const b = counting(2);
+    await cache.read('x:a', 'org_a', a.load);
+    await cache.read('x:b', 'org_b', b.load);
+    await notice(cache, '*');
+    await cache.read('x:a', 'org_a', a.load);
+    await cache.read('x:b', 'org_b', b.load);
+    expect([a.loads, b.loads]).toEqual([2, 2]);
+    await cache.close();
+  });
+
+  it('does not keep a value read while a change to its org was announced', async () => {
+    const cache = await startedCache();
+    let loads = 0;
+    const racing = async () => {
+      loads++;
+      // The change commits (and its notice arrives) after this read took its snapshot.
+      if (loads === 1) await notice(cache, 'org_a');
+      return `value ${loads}`;
+    };
+    expect(await cache.read('k', 'org_a', racing)).toBe('value 1');
+    expect(await cache.read('k', 'org_a', racing)).toBe('value 2');
+    expect(await cache.read('k', 'org_a', racing)).toBe('value 2');
+    expect(loads).toBe(2);
+    await cache.close();
+  });
+
+  it('finds the org in the loaded value, and keeps nothing when there is none', async () => {
+    const cache = await startedCache();
+    const found = counting<{ orgId: string } | undefined>({ orgId: 'org_t' });
+    const missing = counting<{ orgId: string } | undefined>(undefined);
+    for (let i = 0; i < 2; i++) {
+      await cache.read('token:known', (row) => row?.orgId, found.load);
+      await cache.read('token:unknown', (row) => row?.orgId, missing.load);
+    }
+    expect([found.loads, missing.loads]).toEqual([1, 2]);
+    await notice(cache, 'org_t');
+    await cache.read('token:known', (row) => row?.orgId, found.load);
+    expect(found.loads).toBe(2);
+    await cache.close();
+  });
+
+  it('serves usage-dependent reads only while young enough, and forgets them on local usage', async () => {
+    let now = 0;
+    const cache = await startedCache({ monotonicMs: () => now });
+    const usage = counting(120n);
+    const plan = counting('plus');
+    const readUsage = () => cache.read('unbilled:a', 'org_a', usage.load, { usage: true, maxAgeMs: 5_000 });
+    await readUsage();
+    await cache.read('billing:a', 'org_a', plan.load);
+    now = 4_999;
+    await readUsage();
+    expect(usage.loads).toBe(1);
+    now = 5_000;
+    await readUsage();
+    expect(usage.loads).toBe(2);
+    cache.forgetUsage('org_a');
+    await readUsage();
+    await cache.read('billing:a', 'org_a', plan.load);
+    expect([usage.loads, plan.loads]).toEqual([3, 1]);
+    await cache.close();
+  });
+
+  it('keeps nothing when disabled or before it listens', async () => {
+    const disabled = new OrgReadCache(database, { enabled: false });
+    await disabled.start();
+    const notStarted = new OrgReadCache(database, { enabled: true });
+    for (const cache of [disabled, notStarted]) {
+      const source = counting(1);
+      await cache.read('k', 'org_a', source.load);
+      await cache.read('k', 'org_a', source.load);
+      expect(source.loads).toBe(2);
+      await cache.sync();
+    }
+    await disabled.close();
+  });
+
+  it('sync resolves once its own notice came back through the database', async () => {
+    const cache = await startedCache();
+    const source = counting(1);
+    await cache.read('k', 'org_a', source.load);
+    await database.db.execute(sql`select pg_notify(${ORG_CHANGES_CHANNEL}, 'org_a')`);
+    await cache.sync();
+    await cache.read('k', 'org_a', source.load);
+    expect(source.loads).toBe(2);
+    await cache.close();
+  });
+
+  it('forgets everything when full, and keeps working', async () => {
+    const cache = new OrgReadCache(database, { enabled: true, maxEntries: 3 });
+    await cache.start();
+    for (let i = 0; i < 4; i++) await cache.read(`k${i}`, `org_${i}`, async () => i);
+    expect(cache.size).toBe(0);
+    await cache.read('k0', 'org_0', async () => 0);
+    expect(cache.size).toBe(1);
+    await cache.close();
+  });
+});
