@@ -114,7 +114,7 @@ describe('the read cache, in one process', () => {
     const { subscription } = await billing.subscribePlus(owner);
     const cache = t.deps.readCache;
     const at = (instant: string) =>
-      billingOverviewJson(t.deps.db, owner.orgId, new Date(instant), cache).then((json) => JSON.parse(json));
+      billingOverviewJson(t.deps.db, owner.orgId, new Date(instant), cache).then((json) => JSON.parse(json.toString()));
     const calculation = subscription.next_calculation_at as string;
     const before = await at(new Date(Date.parse(calculation) - 1).toISOString());
     expect(before.upcoming.calculation_at).toBe(calculation);

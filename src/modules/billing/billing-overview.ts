@@ -103,5 +103,6 @@ async function composeOverview(executor: Executor, orgId: string, now: Date, rea
     upcoming,
     payment_method: method ? presentPaymentMethod(method) : null,
   };
-  return { json: JSON.stringify(overview), validFrom: valid.from, validUntil: valid.until };
+  // Kept encoded: the bytes are written to each answer as they are.
+  return { json: Buffer.from(JSON.stringify(overview)), validFrom: valid.from, validUntil: valid.until };
 }
