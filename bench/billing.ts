@@ -108,8 +108,8 @@ export async function benchBilling(env: Record<string, string>, n: number): Prom
         ${BILLING}::timestamptz, 10000 + g / 500, 'charge_automatically', ${CALCULATION}::timestamptz
       from generate_series(1, ${n}) g`);
     await db.execute(sql`
-      insert into baseline_lines (invoice_id, position, kind, description, quantity, amount)
-      select 'inv_base' || g, p, case p when 0 then 'plan_fee' else 'usage' end, 'line', 1, 100
+      insert into baseline_lines (org_id, invoice_id, position, kind, description, quantity, amount)
+      select 'org_bench' || g, 'inv_base' || g, p, case p when 0 then 'plan_fee' else 'usage' end, 'line', 1, 100
       from generate_series(1, ${n}) g, generate_series(0, 1) p`);
     const baselineSeconds = (performance.now() - started) / 1000;
 

@@ -378,7 +378,7 @@ async function baselines(db: Database, due: number): Promise<{ update: number; s
         returning org_id, jsonb_build_object('team_id', team_id, 'user_id', user_id) as entry),
       accounts as (
         update system_accounts s set roles = '{}' from system_accounts old
-        where s.id = old.id and s.org_id in (select id from bench_sweep_baseline) and cardinality(s.roles) > 0
+        where s.org_id = old.org_id and s.id = old.id and s.org_id in (select id from bench_sweep_baseline) and cardinality(s.roles) > 0
         returning s.org_id, jsonb_build_object('id', s.id, 'roles', old.roles) as entry),
       removed as (
         select org_id, jsonb_agg(entry) filter (where kind = 'role') as roles,

@@ -28,6 +28,8 @@ describe('loadConfig defaults', () => {
       workerIntervalMs: 5000,
       smtpUrl: undefined,
       emailFrom: 'Tierline <no-reply@localhost>',
+      outboxRetentionDays: 90,
+      webhookRetentionDays: 30,
       workerConcurrency: 2,
       trustProxy: false,
       readCache: true,
@@ -52,6 +54,8 @@ describe('loadConfig defaults', () => {
         TIERLINE_STRIPE_API_URL: '',
         TIERLINE_SMTP_URL: '',
         TIERLINE_EMAIL_FROM: '',
+        TIERLINE_OUTBOX_RETENTION_DAYS: '',
+        TIERLINE_WEBHOOK_RETENTION_DAYS: '',
       }),
     ).toEqual(loadConfig({}));
   });
@@ -71,6 +75,8 @@ describe('loadConfig reads every variable', () => {
       TIERLINE_WORKER_INTERVAL_MS: '250',
       TIERLINE_SMTP_URL: 'smtps://mailer:s%40cret@smtp.example.com:465',
       TIERLINE_EMAIL_FROM: 'Example Billing <billing@example.com>',
+      TIERLINE_OUTBOX_RETENTION_DAYS: '365',
+      TIERLINE_WEBHOOK_RETENTION_DAYS: '7',
       TIERLINE_WORKER_CONCURRENCY: '4',
       TIERLINE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.7',
       TIERLINE_READ_CACHE: '0',
@@ -89,6 +95,8 @@ describe('loadConfig reads every variable', () => {
       workerIntervalMs: 250,
       smtpUrl: 'smtps://mailer:s%40cret@smtp.example.com:465',
       emailFrom: 'Example Billing <billing@example.com>',
+      outboxRetentionDays: 365,
+      webhookRetentionDays: 7,
       workerConcurrency: 4,
       trustProxy: ['10.0.0.0/8', '192.168.1.7'],
       readCache: false,
@@ -223,6 +231,11 @@ describe('loadConfig refuses bad values, naming the variable', () => {
 
   it.each(['0', '99', 'soon', '3600001'])('TIERLINE_WORKER_INTERVAL_MS=%s', (raw) => {
     expectRefused({ TIERLINE_WORKER_INTERVAL_MS: raw }, 'TIERLINE_WORKER_INTERVAL_MS');
+  });
+
+  it.each(['0', '-1', '30d', '3651'])('TIERLINE_WEBHOOK_RETENTION_DAYS and …_OUTBOX_… = %s', (raw) => {
+    expectRefused({ TIERLINE_WEBHOOK_RETENTION_DAYS: raw }, 'TIERLINE_WEBHOOK_RETENTION_DAYS');
+    expectRefused({ TIERLINE_OUTBOX_RETENTION_DAYS: raw }, 'TIERLINE_OUTBOX_RETENTION_DAYS');
   });
 
   it.each([

@@ -24,6 +24,10 @@ export interface Config {
   smtpUrl: string | undefined;
   /** The From of every email: an address, or a name and an address in angle brackets. */
   emailFrom: string;
+  /** Days a sent or refused outbox email is kept (TIERLINE_OUTBOX_RETENTION_DAYS, default 90). */
+  outboxRetentionDays: number;
+  /** Days a webhook event whose deliveries are all settled is kept, with them (TIERLINE_WEBHOOK_RETENTION_DAYS, default 30). */
+  webhookRetentionDays: number;
   payments: PaymentsConfig;
 }
 
@@ -177,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerIntervalMs: integer(env, 'TIERLINE_WORKER_INTERVAL_MS', 5000, 100, 3_600_000),
     smtpUrl: smtpUrl(env),
     emailFrom: emailFrom(env),
+    outboxRetentionDays: integer(env, 'TIERLINE_OUTBOX_RETENTION_DAYS', 90, 1, 3650),
+    webhookRetentionDays: integer(env, 'TIERLINE_WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
     workerConcurrency: integer(env, 'TIERLINE_WORKER_CONCURRENCY', 2, 1, 64),
     trustProxy: trustProxy(env.TIERLINE_TRUST_PROXY),
     readCache: env.TIERLINE_READ_CACHE ? flag(env, 'TIERLINE_READ_CACHE') : true,

@@ -9,10 +9,11 @@ import { type DueWorker, type PassTask, startDueWorker } from './jobs/worker.ts'
 import { type Clock, realNow, systemClock } from './kernel/clock.ts';
 import { openTestClock } from './modules/clock/test-clock.ts';
 import { ensureAdminStaff } from './modules/identity/staff.ts';
-import { createSmtpMailer, sendQueuedEmails } from './modules/notifications/index.ts';
+import { createSmtpMailer, pruneOutbox, sendQueuedEmails } from './modules/notifications/index.ts';
 import { createStripeProvider, createTestProvider } from './modules/payments/index.ts';
 import { type Catalog, loadCatalog } from './modules/plans/index.ts';
-import { deliverDueWebhooks } from './modules/webhooks/index.ts';
+import { maintainUsagePartitions } from './modules/usage/index.ts';
+import { deliverDueWebhooks, pruneWebhookEvents } from './modules/webhooks/index.ts';
 
 export interface Tierline {
   app: App;
@@ -54,6 +55,8 @@ export async function createTierline(
   const deps: Deps = { config, db: database.db, clock, runner, catalog, payments, passTasks, readCache };
   if (config.smtpUrl) deps.mailer = createSmtpMailer({ url: config.smtpUrl, from: config.emailFrom });
   registerDueWork(runner, deps);
+  // Monthly partitions of usage_minutes: the months usage accepted at `now` falls in, and the next two.
+  passTasks.push({ name: 'usage_partitions', run: (now) => maintainUsagePartitions(deps.db, now) });
   passTasks.push({
     name: 'webhooks',
     run: (now) => deliverDueWebhooks(deps.db, now, { limit: 100, timeoutMs: 10_000 }),
@@ -66,6 +69,15 @@ export async function createTierline(
         const result = await sendQueuedEmails(deps.db, deps.mailer, now, { limit: 100, log: app.log });
         if (result.sent + result.failed < 100) return;
       }
+    },
+  });
+  // Retention: settled webhook events and sent or refused emails past their periods, a few bounded
+  // batches per pass (a backlog goes over several passes).
+  passTasks.push({
+    name: 'retention',
+    run: async (now) => {
+      await pruneWebhookEvents(deps.db, now, { retentionDays: config.webhookRetentionDays });
+      await pruneOutbox(deps.db, now, { retentionDays: config.outboxRetentionDays });
     },
   });
   if (config.adminEmail && config.adminPassword) {

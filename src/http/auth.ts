@@ -175,7 +175,7 @@ export async function requireRuntime(db: Database, request: FastifyRequest) {
   if (found.controlPlane.status !== 'active') {
     throw fail.forbidden('control_plane_decommissioned', 'This runtime’s control plane is decommissioned.');
   }
-  await touchRuntime(db, found.runtime.id, request.now);
+  await touchRuntime(db, found.runtime.orgId, found.runtime.id, request.now);
   return found;
 }
 

@@ -141,6 +141,7 @@ describe('pages around billing', () => {
       'Email locks',
       'Sales inquiries',
       'Outbox',
+      'Webhooks',
     ]);
     // Org pages are not for staff: they are sent back to the console.
     await page.goto(`${tierline.url}/settings/billing`);

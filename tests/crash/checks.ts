@@ -782,16 +782,16 @@ async function load(sql: Sql): Promise<Data> {
       (
         await sql(
           `select u.subscription_id, sum(u.requests)::text as requests, min(u.minute) as earliest, max(u.latest_at) as latest
-           from usage_minutes u join subscriptions s on s.id = u.subscription_id
+           from usage_minutes u join subscriptions s on s.org_id = u.org_id and s.id = u.subscription_id
            where u.invoice_id = '' and s.status = 'ended' and u.minute < s.ended_at group by u.subscription_id`,
         )
       ).map((row) => [String(row.subscription_id), row]),
     ),
     invoices: await sql(
       `select i.*, i.total::text as total,
-         (select amount::text from invoice_lines l where l.invoice_id = i.id and l.kind = 'plan_fee') as fee_amount,
-         (select quantity::text from invoice_lines l where l.invoice_id = i.id and l.kind = 'usage') as usage_quantity,
-         (select amount::text from invoice_lines l where l.invoice_id = i.id and l.kind = 'usage') as usage_amount
+         (select amount::text from invoice_lines l where l.org_id = i.org_id and l.invoice_id = i.id and l.kind = 'plan_fee') as fee_amount,
+         (select quantity::text from invoice_lines l where l.org_id = i.org_id and l.invoice_id = i.id and l.kind = 'usage') as usage_quantity,
+         (select amount::text from invoice_lines l where l.org_id = i.org_id and l.invoice_id = i.id and l.kind = 'usage') as usage_amount
        from invoices i`,
     ),
     subscriptions: await sql(`select * from subscriptions`),

@@ -40,7 +40,8 @@ const answers = new Map<string, Answer>();
 const endpoints: Record<string, { id: string; secret: string }> = {};
 
 beforeAll(async () => {
-  t = await createTestInstance({ start: START });
+  // The delivery log is read back after the clock moved months on: retention (its own test) is off here.
+  t = await createTestInstance({ start: START, env: { TIERLINE_WEBHOOK_RETENTION_DAYS: '3650' } });
   h = billingHelpers(t);
   server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -698,5 +699,72 @@ describe('delivery guarantees', () => {
       await t.call('DELETE', `/v1/admin/webhook-endpoints/${rotating.id}`, { cookie: await h.staff() }),
       204,
     );
+  });
+});
+
+describe('deliveries per day', () => {
+  it('counts an endpoint’s deliveries per UTC day of the event and status as it stands, for admins only', async () => {
+    const counting = await createEndpoint('/counting', { events: ['org.created'] });
+    const daily = async (query = '') => {
+      const response = await t.call('GET', `/v1/admin/webhook-endpoints/${counting.id}/deliveries/daily${query}`, {
+        cookie: await h.staff(),
+      });
+      expectStatus(response, 200);
+      return response.body;
+    };
+    const dayOf = (iso: string) => iso.slice(0, 10);
+    // Nothing yet: no day is listed.
+    expect((await daily()).days).toEqual([]);
+
+    await signUpOwner(t);
+    await deliver();
+    answers.set('/counting', { status: 500 });
+    await signUpOwner(t);
+    await deliver();
+    const first = dayOf(await h.now());
+    await h.advance(new Date(Date.parse(await h.now()) + DAY).toISOString());
+    await signUpOwner(t);
+    await deliver();
+    const second = dayOf(await h.now());
+    const now = await h.now();
+
+    const twoDays = await daily('?days=2');
+    expect(twoDays).toMatchObject({
+      as_of: now,
+      since: `${first}T00:00:00.000Z`,
+      days: [
+        { day: first, pending: 1, sending: 0, succeeded: 1, failed: 0 },
+        { day: second, pending: 1, sending: 0, succeeded: 0, failed: 0 },
+      ],
+    });
+    // Today only; the default is 14 days.
+    expect((await daily('?days=1')).days).toEqual([{ day: second, pending: 1, sending: 0, succeeded: 0, failed: 0 }]);
+    expect((await daily()).days).toEqual(twoDays.days);
+
+    // The clock moved a day: a fresh session.
+    const admin = await h.staff();
+    for (const days of ['0', '91', 'x']) {
+      expectError(
+        await t.call('GET', `/v1/admin/webhook-endpoints/${counting.id}/deliveries/daily?days=${days}`, {
+          cookie: admin,
+        }),
+        400,
+        'validation_failed',
+      );
+    }
+    expectError(
+      await t.call('GET', '/v1/admin/webhook-endpoints/we_unknown/deliveries/daily', { cookie: admin }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await t.call('GET', `/v1/admin/webhook-endpoints/${counting.id}/deliveries/daily`, {
+        cookie: await createStaff('support'),
+      }),
+      403,
+      'insufficient_staff_role',
+    );
+    answers.delete('/counting');
+    expectStatus(await t.call('DELETE', `/v1/admin/webhook-endpoints/${counting.id}`, { cookie: admin }), 204);
   });
 });

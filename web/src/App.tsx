@@ -17,6 +17,7 @@ import { OutboxPage } from './pages/support/OutboxPage.tsx';
 import { SalesInquiriesPage } from './pages/support/SalesInquiriesPage.tsx';
 import { SupportOrgPage } from './pages/support/SupportOrgPage.tsx';
 import { SupportOrgsPage } from './pages/support/SupportOrgsPage.tsx';
+import { WebhooksPage } from './pages/support/WebhooksPage.tsx';
 import { TeamPage } from './pages/TeamPage.tsx';
 import { UpgradePage } from './pages/UpgradePage.tsx';
 import { useMe } from './queries.ts';
@@ -26,6 +27,9 @@ export const BILLING_PATH = '/settings/billing';
 // The chart library loads with the forecast, as it does with the usage card.
 const ForecastPage = lazy(() =>
   import('./pages/support/ForecastPage.tsx').then((module) => ({ default: module.ForecastPage })),
+);
+const WebhookEndpointPage = lazy(() =>
+  import('./pages/support/WebhookEndpointPage.tsx').then((module) => ({ default: module.WebhookEndpointPage })),
 );
 
 /** The pages: sign-up and login for anyone, the rest behind a session. */
@@ -61,6 +65,19 @@ export function App() {
         <Route path="/support/email-locks" element={<StaffOnly page={<EmailLocksPage />} />} />
         <Route path="/support/sales-inquiries" element={<StaffOnly page={<SalesInquiriesPage />} />} />
         <Route path="/support/outbox" element={<StaffOnly page={<OutboxPage />} />} />
+        <Route path="/support/webhooks" element={<StaffOnly page={<WebhooksPage />} />} />
+        <Route
+          path="/support/webhooks/:endpointId"
+          element={
+            <StaffOnly
+              page={
+                <Suspense fallback={<PageLoader label="Loading the endpoint" />}>
+                  <WebhookEndpointPage />
+                </Suspense>
+              }
+            />
+          }
+        />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -347,6 +347,70 @@ export interface DailyForecast {
   days: { day: string; count: number }[];
 }
 
+/** A webhook endpoint (admin staff); `secret` only in the answers to creating it and rotating its secret. */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string | null;
+  /** Event types it receives; ["*"] is every type, also types added later. */
+  events: string[];
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+  secret?: string;
+  previous_secret_expires_at?: string | null;
+}
+
+export interface WebhookEventType {
+  type: string;
+  description: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'sending' | 'succeeded' | 'failed';
+
+/** One event to one endpoint, as the delivery log lists it. */
+export interface WebhookDelivery {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  org_id: string | null;
+  status: WebhookDeliveryStatus;
+  attempt_count: number;
+  last_attempt_at: string | null;
+  last_response_status: number | null;
+  last_error: string | null;
+  /** When a pending delivery is tried next; null otherwise. */
+  next_attempt_at: string | null;
+  retry_until: string;
+  succeeded_at: string | null;
+  created_at: string;
+}
+
+export interface WebhookAttempt {
+  id: string;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  succeeded: boolean;
+  response_status: number | null;
+  response_body: string | null;
+  error: string | null;
+}
+
+/** GET /v1/admin/webhook-deliveries/{delivery_id}: the delivery with its event and every attempt. */
+export interface WebhookDeliveryDetail extends WebhookDelivery {
+  event: unknown;
+  attempts: WebhookAttempt[];
+}
+
+/** GET …/deliveries/daily: deliveries per UTC day of their event, by status now (days with none left out). */
+export interface WebhookDailyDeliveries {
+  as_of: string;
+  since: string;
+  days: ({ day: string } & Record<WebhookDeliveryStatus, number>)[];
+}
+
 export interface TestClock {
   now: string;
   next_due_at: string | null;

@@ -3,7 +3,16 @@ import type { Org, Subscription } from './api.ts';
 import { addMonthsFromAnchor, previousPeriodStart } from './billing.ts';
 import { formatMoney, formatRelative, minorToDecimal, parseCountInput, parseMoneyInput } from './format.ts';
 import { deactivationNotice } from './lifecycle.ts';
-import { actionLabel, dueWithin, forecastByDay, reasonLabel } from './support.ts';
+import {
+  actionLabel,
+  canRetryDelivery,
+  deliveriesByDay,
+  deliveryState,
+  dueWithin,
+  forecastByDay,
+  lastResponseLabel,
+  reasonLabel,
+} from './support.ts';
 
 // The few rules the pages hold themselves: exact money text, the billing anchor for the chart's
 // previous period, and when the deactivation banner shows.
@@ -150,5 +159,45 @@ describe('support console', () => {
     expect(reasonLabel('plan_changed_by_sales')).toBe('Plan changed by sales');
     expect(actionLabel('org.deactivated')).toBe('Organization deactivated');
     expect(actionLabel('widget.frobbed')).toBe('Widget frobbed');
+  });
+
+  it('lays webhook deliveries per day over every UTC day of the window, pending and sending as waiting', () => {
+    const days = deliveriesByDay({
+      as_of: '2027-06-12T15:00:00.000Z',
+      since: '2027-06-09T00:00:00.000Z',
+      days: [
+        { day: '2027-06-09', pending: 0, sending: 0, succeeded: 4, failed: 1 },
+        { day: '2027-06-11', pending: 2, sending: 1, succeeded: 3, failed: 0 },
+      ],
+    });
+    expect(days).toEqual([
+      { day: '2027-06-09', delivered: 4, waiting: 0, failed: 1 },
+      { day: '2027-06-10', delivered: 0, waiting: 0, failed: 0 },
+      { day: '2027-06-11', delivered: 3, waiting: 3, failed: 0 },
+      { day: '2027-06-12', delivered: 0, waiting: 0, failed: 0 },
+    ]);
+  });
+
+  it('tells a retrying delivery from one not tried yet, and offers Retry for failed ones only', () => {
+    const delivery = (status: 'pending' | 'sending' | 'succeeded' | 'failed', attempts: number) => ({
+      status,
+      attempt_count: attempts,
+      last_response_status: attempts > 0 ? 500 : null,
+      last_error: attempts > 0 ? 'HTTP 500' : null,
+    });
+    expect(deliveryState(delivery('pending', 0)).label).toBe('Pending');
+    expect(deliveryState(delivery('pending', 2)).label).toBe('Retrying');
+    expect(deliveryState(delivery('succeeded', 1)).label).toBe('Delivered');
+    expect(deliveryState(delivery('failed', 12)).label).toBe('Failed');
+    expect(canRetryDelivery(delivery('failed', 12))).toBe(true);
+    expect(canRetryDelivery(delivery('pending', 2))).toBe(true);
+    expect(canRetryDelivery(delivery('pending', 0))).toBe(false);
+    expect(canRetryDelivery(delivery('sending', 1))).toBe(false);
+    expect(canRetryDelivery(delivery('succeeded', 1))).toBe(false);
+    expect(lastResponseLabel(delivery('pending', 0))).toBe('No attempt yet');
+    expect(lastResponseLabel(delivery('pending', 1))).toBe('HTTP 500');
+    expect(lastResponseLabel({ attempt_count: 1, last_response_status: null, last_error: 'ECONNREFUSED' })).toBe(
+      'ECONNREFUSED',
+    );
   });
 });

@@ -18,6 +18,12 @@ import {
   type StaffOrgDetail,
   type Team,
   type Usage,
+  type WebhookDailyDeliveries,
+  type WebhookDelivery,
+  type WebhookDeliveryDetail,
+  type WebhookDeliveryStatus,
+  type WebhookEndpoint,
+  type WebhookEventType,
 } from './api.ts';
 
 // Every read the pages make, keyed so that one invalidation (after a plan change or a clock advance)
@@ -131,3 +137,72 @@ export function useStaffList<T>(key: readonly unknown[], path: string, params: R
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 }
+
+const webhookPath = (endpointId: string, rest = '') =>
+  `/v1/admin/webhook-endpoints/${encodeURIComponent(endpointId)}${rest}`;
+
+/** Whether a delivery may change by itself soon: being sent, or due within a minute of `now`. */
+function isSettlingSoon(delivery: WebhookDelivery, now: Date): boolean {
+  if (delivery.status === 'sending') return true;
+  return (
+    delivery.status === 'pending' &&
+    delivery.next_attempt_at !== null &&
+    new Date(delivery.next_attempt_at).getTime() <= now.getTime() + 60_000
+  );
+}
+
+/** How often to look again while the dispatcher may be working on what is shown (it runs every minute). */
+const SETTLING_REFRESH_MS = 5_000;
+
+export const useWebhookEndpoint = (endpointId: string) =>
+  useQuery({
+    queryKey: ['admin', 'webhook-endpoint', endpointId],
+    queryFn: () => get<WebhookEndpoint>(webhookPath(endpointId)),
+  });
+
+/** The event types endpoints subscribe to, with what each means (admin staff). */
+export const useWebhookEventTypes = (enabled = true) =>
+  useQuery({
+    queryKey: ['admin', 'webhook-event-types'],
+    queryFn: () => get<{ data: WebhookEventType[] }>('/v1/admin/webhook-event-types'),
+    staleTime: 5 * 60_000,
+    enabled,
+  });
+
+/** An endpoint's delivery log, newest event first, page by page; refreshed while a delivery is about to settle. */
+export function useWebhookDeliveries(endpointId: string, status: WebhookDeliveryStatus | undefined, now: Date) {
+  return useInfiniteQuery({
+    queryKey: ['admin', 'webhook-deliveries', endpointId, status ?? 'all'],
+    queryFn: ({ pageParam }) => {
+      const query = new URLSearchParams({
+        limit: '20',
+        ...(status ? { status } : {}),
+        ...(pageParam ? { cursor: pageParam } : {}),
+      });
+      return get<Page<WebhookDelivery>>(webhookPath(endpointId, `/deliveries?${query}`));
+    },
+    initialPageParam: '',
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    refetchInterval: (query) =>
+      query.state.data?.pages.some((page) => page.data.some((delivery) => isSettlingSoon(delivery, now)))
+        ? SETTLING_REFRESH_MS
+        : false,
+  });
+}
+
+/** One delivery with its event and every attempt. */
+export const useWebhookDelivery = (deliveryId: string, now: Date) =>
+  useQuery({
+    queryKey: ['admin', 'webhook-delivery', deliveryId],
+    queryFn: () => get<WebhookDeliveryDetail>(`/v1/admin/webhook-deliveries/${encodeURIComponent(deliveryId)}`),
+    refetchInterval: (query) =>
+      query.state.data && isSettlingSoon(query.state.data, now) ? SETTLING_REFRESH_MS : false,
+  });
+
+/** An endpoint's deliveries per UTC day over the last `days` days, by status. */
+export const useWebhookDailyDeliveries = (endpointId: string, days: number) =>
+  useQuery({
+    queryKey: ['admin', 'webhook-deliveries-daily', endpointId, days],
+    queryFn: () => get<WebhookDailyDeliveries>(webhookPath(endpointId, `/deliveries/daily?days=${days}`)),
+    placeholderData: keepPreviousData,
+  });

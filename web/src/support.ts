@@ -1,4 +1,4 @@
-import type { AuditEvent, Member } from './api.ts';
+import type { AuditEvent, Member, WebhookDailyDeliveries, WebhookDelivery } from './api.ts';
 
 // The support console's own rules: reason codes, how audit events read, and the forecast per day.
 
@@ -62,6 +62,11 @@ const ACTIONS: Record<string, string> = {
   'token.revoked': 'Token revoked',
   'system_account.created': 'System account created',
   'system_account.deleted': 'System account deleted',
+  'webhook_endpoint.created': 'Webhook endpoint added',
+  'webhook_endpoint.updated': 'Webhook endpoint changed',
+  'webhook_endpoint.deleted': 'Webhook endpoint deleted',
+  'webhook_endpoint.secret_rotated': 'Webhook secret rotated',
+  'webhook_delivery.retried': 'Webhook delivery retried',
 };
 
 /** "member.roles_changed" → "Member roles changed"; unknown actions are spelled out from their code. */
@@ -113,4 +118,86 @@ export function forecastByDay(counts: readonly ForecastDay[], asOf: string, unti
 /** How many fall due from the first day up to and including the day `days` after it. */
 export function dueWithin(perDay: readonly ForecastDay[], days: number): number {
   return perDay.slice(0, days + 1).reduce((sum, day) => sum + day.count, 0);
+}
+
+/** What an endpoint subscribes to: every type (`*`, also types added later), or the types it names. */
+export const ALL_EVENT_TYPES = '*';
+
+export function isAllEventTypes(events: readonly string[]): boolean {
+  return events.includes(ALL_EVENT_TYPES);
+}
+
+export interface DeliveryState {
+  label: string;
+  color: string;
+  /** What the state means, for a tooltip or a screen reader. */
+  description: string;
+}
+
+/**
+ * A delivery's state as people read it: the API's `pending` is "Retrying" once an attempt failed
+ * (the dispatcher tries again on its schedule) and "Pending" before the first attempt.
+ */
+export function deliveryState(delivery: Pick<WebhookDelivery, 'status' | 'attempt_count'>): DeliveryState {
+  switch (delivery.status) {
+    case 'succeeded':
+      return { label: 'Delivered', color: 'teal', description: 'The endpoint answered 2xx.' };
+    case 'failed':
+      return {
+        label: 'Failed',
+        color: 'red',
+        description: 'Every attempt over three days failed; only a manual retry sends it again.',
+      };
+    case 'sending':
+      return { label: 'Sending', color: 'blue', description: 'Being sent now.' };
+    default:
+      return delivery.attempt_count > 0
+        ? { label: 'Retrying', color: 'orange', description: 'An attempt failed; it is tried again on the schedule.' }
+        : { label: 'Pending', color: 'gray', description: 'Waiting for its first attempt.' };
+  }
+}
+
+/** A delivery staff may send again now: one that failed for good, or whose last attempt failed. */
+export function canRetryDelivery(delivery: Pick<WebhookDelivery, 'status' | 'attempt_count'>): boolean {
+  return delivery.status === 'failed' || (delivery.status === 'pending' && delivery.attempt_count > 0);
+}
+
+/** The last attempt's outcome in a few words: the HTTP status, else the error, else nothing yet. */
+export function lastResponseLabel(
+  delivery: Pick<WebhookDelivery, 'attempt_count' | 'last_response_status' | 'last_error'>,
+): string {
+  if (delivery.attempt_count === 0) return 'No attempt yet';
+  if (delivery.last_response_status !== null) return `HTTP ${delivery.last_response_status}`;
+  return delivery.last_error ?? 'No answer';
+}
+
+export interface DeliveryDay {
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  delivered: number;
+  /** Pending or being sent: not settled yet. */
+  waiting: number;
+  failed: number;
+}
+
+/**
+ * The API's per-day counts (days with none left out) over every UTC day from the day of `since` to
+ * the day of `as_of`, zero-filled; pending and sending add up as waiting.
+ */
+export function deliveriesByDay(daily: WebhookDailyDeliveries): DeliveryDay[] {
+  const dayNumber = (iso: string) => Math.floor(new Date(iso).getTime() / DAY_MS);
+  const first = dayNumber(daily.since);
+  const last = Math.max(first, dayNumber(daily.as_of));
+  const days: DeliveryDay[] = [];
+  for (let day = first; day <= last; day++) {
+    days.push({ day: new Date(day * DAY_MS).toISOString().slice(0, 10), delivered: 0, waiting: 0, failed: 0 });
+  }
+  for (const entry of daily.days) {
+    const target = days[dayNumber(`${entry.day}T00:00:00.000Z`) - first];
+    if (!target) continue;
+    target.delivered += entry.succeeded;
+    target.waiting += entry.pending + entry.sending;
+    target.failed += entry.failed;
+  }
+  return days;
 }

@@ -6,7 +6,7 @@ import { instant } from './columns.ts';
 export const paymentMethods = pgTable(
   'payment_methods',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     provider: text('provider').notNull(),
     providerRef: text('provider_ref').notNull(),
@@ -18,14 +18,14 @@ export const paymentMethods = pgTable(
     createdAt: instant('created_at').notNull(),
     detachedAt: instant('detached_at'),
   },
-  (t) => [index('payment_methods_org_idx').on(t.orgId, t.createdAt)],
+  (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('payment_methods_org_idx').on(t.orgId, t.createdAt)],
 );
 
 /** An org's paid plan from started_at to ended_at. At most one active per org. */
 export const subscriptions = pgTable(
   'subscriptions',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     plan: text('plan').notNull(),
     status: text('status').notNull(),
@@ -39,8 +39,11 @@ export const subscriptions = pgTable(
     createdAt: instant('created_at').notNull(),
   },
   (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
     uniqueIndex('subscriptions_one_active_per_org').on(t.orgId).where(sql`status = 'active'`),
     index('subscriptions_org_idx').on(t.orgId, t.startedAt),
+    // Invoice calculation is due work that names the subscription by id alone.
+    index('subscriptions_id_idx').on(t.id),
   ],
 );
 
@@ -50,7 +53,7 @@ export const invoiceNumbers = pgSequence('invoice_numbers', { startWith: 1 });
 export const invoices = pgTable(
   'invoices',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     number: text('number').notNull(),
     orgId: text('org_id').notNull(),
     subscriptionId: text('subscription_id').notNull(),
@@ -71,19 +74,27 @@ export const invoices = pgTable(
     createdAt: instant('created_at').notNull(),
   },
   (t) => [
-    uniqueIndex('invoices_number_key').on(t.number),
+    primaryKey({ columns: [t.orgId, t.id] }),
+    // Numbers come only from the invoice_numbers sequence, which never repeats a value: that keeps
+    // them unique across orgs; the index (org first, for sharding) keeps them unique within an org.
+    uniqueIndex('invoices_org_number_key').on(t.orgId, t.number),
     uniqueIndex('invoices_one_cycle_per_period')
-      .on(t.subscriptionId, t.periodIndex)
+      .on(t.orgId, t.subscriptionId, t.periodIndex)
       .where(sql`kind = 'cycle' and status <> 'void'`),
-    uniqueIndex('invoices_one_final_per_subscription').on(t.subscriptionId).where(sql`kind = 'final'`),
+    uniqueIndex('invoices_one_final_per_subscription').on(t.orgId, t.subscriptionId).where(sql`kind = 'final'`),
     index('invoices_org_idx').on(t.orgId, t.createdAt),
     index('invoices_status_idx').on(t.status, t.kind),
+    // Collection and retries are due work that names the invoice by id alone, as does staff marking
+    // an invoice paid.
+    index('invoices_id_idx').on(t.id),
   ],
 );
 
 export const invoiceLines = pgTable(
   'invoice_lines',
   {
+    /** The invoice's org: lines are keyed and sharded with their invoice. */
+    orgId: text('org_id').notNull(),
     invoiceId: text('invoice_id').notNull(),
     position: integer('position').notNull(),
     kind: text('kind').notNull(),
@@ -91,14 +102,14 @@ export const invoiceLines = pgTable(
     quantity: bigint('quantity', { mode: 'bigint' }).notNull(),
     amount: bigint('amount', { mode: 'bigint' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.invoiceId, t.position] })],
+  (t) => [primaryKey({ columns: [t.orgId, t.invoiceId, t.position] })],
 );
 
 /** Every attempt to collect an invoice. At most one succeeds per invoice. */
 export const paymentAttempts = pgTable(
   'payment_attempts',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     invoiceId: text('invoice_id').notNull(),
     paymentMethodId: text('payment_method_id'),
@@ -109,8 +120,9 @@ export const paymentAttempts = pgTable(
     attemptedAt: instant('attempted_at').notNull(),
   },
   (t) => [
-    uniqueIndex('payment_attempts_one_success').on(t.invoiceId).where(sql`status = 'succeeded'`),
-    index('payment_attempts_invoice_idx').on(t.invoiceId),
+    primaryKey({ columns: [t.orgId, t.id] }),
+    uniqueIndex('payment_attempts_one_success').on(t.orgId, t.invoiceId).where(sql`status = 'succeeded'`),
+    index('payment_attempts_invoice_idx').on(t.orgId, t.invoiceId),
   ],
 );
 
@@ -127,7 +139,7 @@ export const testProviderCharges = pgTable('test_provider_charges', {
 export const salesInquiries = pgTable(
   'sales_inquiries',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     createdBy: text('created_by'),
     name: text('name').notNull(),
@@ -136,5 +148,5 @@ export const salesInquiries = pgTable(
     message: text('message').notNull(),
     createdAt: instant('created_at').notNull(),
   },
-  (t) => [index('sales_inquiries_created_idx').on(t.createdAt, t.id)],
+  (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('sales_inquiries_created_idx').on(t.createdAt, t.id)],
 );

@@ -37,7 +37,7 @@ export const sessions = pgTable(
 export const apiTokens = pgTable(
   'api_tokens',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     kind: text('kind').notNull(),
     userId: text('user_id'),
@@ -50,7 +50,12 @@ export const apiTokens = pgTable(
     lastUsedAt: instant('last_used_at'),
     revokedAt: instant('revoked_at'),
   },
-  (t) => [uniqueIndex('api_tokens_hash_key').on(t.tokenHash), index('api_tokens_org_idx').on(t.orgId)],
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    // Not unique: a unique index must contain org_id to shard by it, and the caller is found by the hash
+    // before its org is known. Secrets carry about 238 random bits: they do not collide (docs/scaling.md).
+    index('api_tokens_token_hash_idx').on(t.tokenHash),
+  ],
 );
 
 export const loginAttempts = pgTable(
@@ -71,31 +76,31 @@ export const loginAttempts = pgTable(
 export const loginEvents = pgTable(
   'login_events',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     userId: text('user_id').notNull(),
     method: text('method').notNull(),
     at: instant('at').notNull(),
   },
-  (t) => [index('login_events_org_idx').on(t.orgId, t.at)],
+  (t) => [primaryKey({ columns: [t.orgId, t.id] }), index('login_events_org_idx').on(t.orgId, t.at)],
 );
 
 export const systemAccounts = pgTable(
   'system_accounts',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     name: text('name').notNull(),
     roles: text('roles').array().notNull(),
     createdAt: instant('created_at').notNull(),
   },
-  (t) => [index('system_accounts_org_idx').on(t.orgId)],
+  (t) => [primaryKey({ columns: [t.orgId, t.id] })],
 );
 
 export const invitations = pgTable(
   'invitations',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     email: text('email').notNull(),
     roles: text('roles').array().notNull(),
@@ -107,7 +112,13 @@ export const invitations = pgTable(
     acceptedAt: instant('accepted_at'),
     acceptedBy: text('accepted_by'),
   },
-  (t) => [uniqueIndex('invitations_token_key').on(t.tokenHash), index('invitations_org_idx').on(t.orgId)],
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    // Accepted by token before the org is known; not unique, as api_tokens' hash.
+    index('invitations_token_hash_idx').on(t.tokenHash),
+    // Expiry is due work that names the invitation by id alone.
+    index('invitations_id_idx').on(t.id),
+  ],
 );
 
 export const memberships = pgTable(
@@ -133,13 +144,13 @@ export const memberRoles = pgTable(
 export const teams = pgTable(
   'teams',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     name: text('name').notNull(),
     roles: text('roles').array().notNull(),
     createdAt: instant('created_at').notNull(),
   },
-  (t) => [uniqueIndex('teams_org_name_key').on(t.orgId, t.name)],
+  (t) => [primaryKey({ columns: [t.orgId, t.id] }), uniqueIndex('teams_org_name_key').on(t.orgId, t.name)],
 );
 
 export const teamMembers = pgTable(

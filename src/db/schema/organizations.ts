@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { instant } from './columns.ts';
 
 export const orgs = pgTable(
@@ -29,7 +29,7 @@ export const orgs = pgTable(
 export const controlPlanes = pgTable(
   'control_planes',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     status: text('status').notNull(),
     config: jsonb('config').notNull().default({ routes: [] }),
@@ -37,5 +37,10 @@ export const controlPlanes = pgTable(
     createdAt: instant('created_at').notNull(),
     decommissionedAt: instant('decommissioned_at'),
   },
-  (t) => [index('control_planes_org_idx').on(t.orgId)],
+  (t) => [
+    // Keyed by org first, so the table can be sharded by org_id (docs/scaling.md).
+    primaryKey({ columns: [t.orgId, t.id] }),
+    // Usage reports join a runtime to its control plane by id alone.
+    index('control_planes_id_idx').on(t.id),
+  ],
 );

@@ -1,11 +1,11 @@
-import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { instant } from './columns.ts';
 
 /** Gateway runtimes registered to an org's control plane. */
 export const runtimes = pgTable(
   'runtimes',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     orgId: text('org_id').notNull(),
     controlPlaneId: text('control_plane_id').notNull(),
     name: text('name').notNull(),
@@ -15,7 +15,14 @@ export const runtimes = pgTable(
     lastSeenAt: instant('last_seen_at'),
     deletedAt: instant('deleted_at'),
   },
-  (t) => [uniqueIndex('runtimes_token_hash_key').on(t.tokenHash), index('runtimes_org_idx').on(t.orgId, t.createdAt)],
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.id] }),
+    // Runtimes call by token before the org is known; not unique, as api_tokens' hash.
+    index('runtimes_token_hash_idx').on(t.tokenHash),
+    // Usage reports find and touch the runtime by id alone.
+    index('runtimes_id_idx').on(t.id),
+    index('runtimes_org_idx').on(t.orgId, t.createdAt),
+  ],
 );
 
 /** One row per accepted usage report: a repeated report_id of the same runtime is counted once. */

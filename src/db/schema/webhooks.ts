@@ -40,6 +40,8 @@ export const webhookEvents = pgTable(
   (t) => [
     index('webhook_events_org_idx').on(t.orgId, t.createdAt, t.id),
     index('webhook_events_pending_idx').on(t.createdAt, t.id).where(sql`fanned_out_at is null`),
+    // Retention finds the oldest events here instead of reading the whole table on every pass.
+    index('webhook_events_created_idx').on(t.createdAt, t.id),
   ],
 );
 

@@ -79,11 +79,11 @@ export async function addPaymentMethod(
       after: { brand: method.brand, last4: method.last4, exp_month: method.expMonth, exp_year: method.expYear },
     });
     const subscription = await findActiveSubscription(tx, org.id);
-    if (subscription) await setSubscriptionPaymentMethod(tx, subscription.id, method.id);
+    if (subscription) await setSubscriptionPaymentMethod(tx, subscription, method.id);
     const collected = [];
     for (const invoice of await listPastDueInvoices(tx, org.id)) {
       if (invoice.collection !== 'charge_automatically') continue;
-      await setSubscriptionPaymentMethod(tx, invoice.subscriptionId, method.id);
+      await setSubscriptionPaymentMethod(tx, { orgId: invoice.orgId, id: invoice.subscriptionId }, method.id);
       // An extra attempt: a failing new card leaves the scheduled retries as they were.
       collected.push(
         (await collectInvoiceIn(tx, payments, invoice, now, { retries: true, extraAttempt: true })).invoice,

@@ -56,8 +56,8 @@ async function composeOverview(executor: Executor, orgId: string, now: Date, rea
         ? { from: current.start, until: current.calculationAt }
         : { from: current.calculationAt, until: current.end };
     const open = await read(`open-invoice:${subscription.id}:${current.index}`, orgId, async () => {
-      const invoice = await findOpenCycleInvoice(executor, subscription.id, current.index);
-      return invoice ? { invoice, lines: await linesOf(executor, [invoice.id]) } : null;
+      const invoice = await findOpenCycleInvoice(executor, orgId, subscription.id, current.index);
+      return invoice ? { invoice, lines: await linesOf(executor, orgId, [invoice.id]) } : null;
     });
     if (open) {
       const { invoice: calculated, lines } = open;
@@ -80,6 +80,7 @@ async function composeOverview(executor: Executor, orgId: string, now: Date, rea
       const requests = await unbilledRequests(executor, {
         orgId,
         subscriptionId: subscription.id,
+        since: subscription.startedAt,
         before: period.calculationAt,
       });
       const lines = cycleLines(planName(subscription.plan), termsFromJson(subscription.terms), requests);

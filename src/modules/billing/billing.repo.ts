@@ -1,4 +1,5 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { bulkInsert } from '../../db/bulk.ts';
 import type { Executor } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
@@ -19,6 +20,21 @@ export type SubscriptionRow = typeof subscriptions.$inferSelect;
 export type InvoiceRow = typeof invoices.$inferSelect;
 export type LineRow = typeof invoiceLines.$inferSelect;
 export type PaymentMethodRow = typeof paymentMethods.$inferSelect;
+
+/** A row of an org-scoped table: its org and its id, the table's primary key. */
+export interface RowKey {
+  orgId: string;
+  id: string;
+}
+
+/**
+ * `(org_id, id) in (…keys)`, the keys sent as one JSON parameter: each is found through the table's
+ * (org_id, id) primary key.
+ */
+function inKeys(orgColumn: PgColumn, idColumn: PgColumn, keys: readonly RowKey[]): SQL {
+  const json = JSON.stringify(keys.map((key) => ({ org_id: key.orgId, id: key.id })));
+  return sql`(${orgColumn}, ${idColumn}) in (select k.org_id, k.id from jsonb_to_recordset(${json}::jsonb) as k(org_id text, id text))`;
+}
 
 export async function insertPaymentMethod(executor: Executor, values: typeof paymentMethods.$inferInsert) {
   const [row] = await executor.insert(paymentMethods).values(values).returning();
@@ -94,7 +110,16 @@ export async function findActiveSubscription(executor: Executor, orgId: string) 
   return row;
 }
 
-export async function findSubscriptions(executor: Executor, ids: readonly string[]) {
+export async function findSubscriptions(executor: Executor, keys: readonly RowKey[]) {
+  if (keys.length === 0) return [];
+  return executor
+    .select()
+    .from(subscriptions)
+    .where(inKeys(subscriptions.orgId, subscriptions.id, keys));
+}
+
+/** Subscriptions by id alone, for due work that names them so (subscriptions_id_idx). */
+export async function findSubscriptionsByIds(executor: Executor, ids: readonly string[]) {
   if (ids.length === 0) return [];
   return executor
     .select()
@@ -102,8 +127,11 @@ export async function findSubscriptions(executor: Executor, ids: readonly string
     .where(inArray(subscriptions.id, [...ids]));
 }
 
-export async function findSubscription(executor: Executor, id: string) {
-  const [row] = await executor.select().from(subscriptions).where(eq(subscriptions.id, id));
+export async function findSubscription(executor: Executor, orgId: string, id: string) {
+  const [row] = await executor
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.orgId, orgId), eq(subscriptions.id, id)));
   return row;
 }
 
@@ -112,17 +140,20 @@ export async function insertSubscription(executor: Executor, values: typeof subs
   return row;
 }
 
-export async function markSubscriptionEnded(executor: Executor, id: string, at: Date, reason: string) {
+export async function markSubscriptionEnded(executor: Executor, key: RowKey, at: Date, reason: string) {
   const [row] = await executor
     .update(subscriptions)
     .set({ status: 'ended', endedAt: at, endReason: reason })
-    .where(and(eq(subscriptions.id, id), eq(subscriptions.status, 'active')))
+    .where(and(eq(subscriptions.orgId, key.orgId), eq(subscriptions.id, key.id), eq(subscriptions.status, 'active')))
     .returning();
   return row;
 }
 
-export async function setSubscriptionPaymentMethod(executor: Executor, id: string, paymentMethodId: string) {
-  await executor.update(subscriptions).set({ paymentMethodId }).where(eq(subscriptions.id, id));
+export async function setSubscriptionPaymentMethod(executor: Executor, key: RowKey, paymentMethodId: string) {
+  await executor
+    .update(subscriptions)
+    .set({ paymentMethodId })
+    .where(and(eq(subscriptions.orgId, key.orgId), eq(subscriptions.id, key.id)));
 }
 
 export type NewInvoice = Omit<typeof invoices.$inferInsert, 'number' | 'total'> & {
@@ -132,7 +163,7 @@ export type NewInvoice = Omit<typeof invoices.$inferInsert, 'number' | 'total'> 
 
 /**
  * Inserts invoices with their lines, each kind in one statement; numbers come from one sequence, so
- * they never repeat.
+ * they never repeat, in any org (the unique index, which starts with org_id, checks within an org).
  */
 export async function insertInvoices(executor: Executor, values: readonly NewInvoice[]): Promise<InvoiceRow[]> {
   if (values.length === 0) return [];
@@ -141,7 +172,8 @@ export async function insertInvoices(executor: Executor, values: readonly NewInv
     'invoices',
     [
       ['id', 'text'],
-      ['number', null, sql`'TL-' || lpad(nextval('invoice_numbers')::text, 6, '0')`],
+      // At least six digits, never cut: lpad would cut 1000000 to 100000, a number already given.
+      ['number', null, sql`'TL-' || to_char(nextval('invoice_numbers'), 'FM9999999999999000000')`],
       ['org_id', 'text'],
       ['subscription_id', 'text'],
       ['kind', 'text'],
@@ -180,6 +212,7 @@ export async function insertInvoices(executor: Executor, values: readonly NewInv
     executor,
     'invoice_lines',
     [
+      ['org_id', 'text'],
       ['invoice_id', 'text'],
       ['position', 'int'],
       ['kind', 'text'],
@@ -189,6 +222,7 @@ export async function insertInvoices(executor: Executor, values: readonly NewInv
     ],
     values.flatMap((invoice) =>
       invoice.lines.map((line, position) => ({
+        org_id: invoice.orgId,
         invoice_id: invoice.id,
         position,
         kind: line.kind,
@@ -223,24 +257,32 @@ export async function findInvoice(executor: Executor, orgId: string, id: string)
   return row;
 }
 
-export async function findInvoiceById(executor: Executor, id: string) {
-  const [row] = await executor.select().from(invoices).where(eq(invoices.id, id));
-  return row;
-}
-
 /** Locks an invoice row for the rest of the transaction. */
-export async function lockInvoice(executor: Executor, id: string) {
-  const [row] = await executor.select().from(invoices).where(eq(invoices.id, id)).for('update');
+export async function lockInvoice(executor: Executor, key: RowKey) {
+  const [row] = await executor
+    .select()
+    .from(invoices)
+    .where(and(eq(invoices.orgId, key.orgId), eq(invoices.id, key.id)))
+    .for('update');
   return row;
 }
 
-export async function updateInvoice(executor: Executor, id: string, values: Partial<typeof invoices.$inferInsert>) {
-  const [row] = await executor.update(invoices).set(values).where(eq(invoices.id, id)).returning();
+export async function updateInvoice(executor: Executor, key: RowKey, values: Partial<typeof invoices.$inferInsert>) {
+  const [row] = await executor
+    .update(invoices)
+    .set(values)
+    .where(and(eq(invoices.orgId, key.orgId), eq(invoices.id, key.id)))
+    .returning();
   return row;
 }
 
 /** The period's calculated cycle invoice that is still waiting for collection, if any. */
-export async function findOpenCycleInvoice(executor: Executor, subscriptionId: string, periodIndex: number) {
+export async function findOpenCycleInvoice(
+  executor: Executor,
+  orgId: string,
+  subscriptionId: string,
+  periodIndex: number,
+) {
   // Prepared: the Billing and Usage overview asks this on every view of a Plus org.
   const statement = preparedFor(executor, 'open_cycle_invoice', (db) =>
     db
@@ -248,6 +290,7 @@ export async function findOpenCycleInvoice(executor: Executor, subscriptionId: s
       .from(invoices)
       .where(
         and(
+          eq(invoices.orgId, sql.placeholder('orgId')),
           eq(invoices.subscriptionId, sql.placeholder('subscriptionId')),
           eq(invoices.periodIndex, sql.placeholder('periodIndex')),
           eq(invoices.kind, 'cycle'),
@@ -256,17 +299,23 @@ export async function findOpenCycleInvoice(executor: Executor, subscriptionId: s
       )
       .prepare('open_cycle_invoice'),
   );
-  const [row] = await statement.execute({ subscriptionId, periodIndex });
+  const [row] = await statement.execute({ orgId, subscriptionId, periodIndex });
   return row;
 }
 
 /** The period's cycle invoice when it was already collected (paid, past due or given up). */
-export async function findCollectedCycleInvoice(executor: Executor, subscriptionId: string, periodIndex: number) {
+export async function findCollectedCycleInvoice(
+  executor: Executor,
+  orgId: string,
+  subscriptionId: string,
+  periodIndex: number,
+) {
   const [row] = await executor
     .select()
     .from(invoices)
     .where(
       and(
+        eq(invoices.orgId, orgId),
         eq(invoices.subscriptionId, subscriptionId),
         eq(invoices.periodIndex, periodIndex),
         eq(invoices.kind, 'cycle'),
@@ -285,12 +334,13 @@ export async function listInvoices(executor: Executor, orgId: string, limit: num
     .limit(limit);
 }
 
-export async function linesOf(executor: Executor, invoiceIds: readonly string[]) {
+/** The lines of the org's invoices, in order. */
+export async function linesOf(executor: Executor, orgId: string, invoiceIds: readonly string[]) {
   if (invoiceIds.length === 0) return [];
   return executor
     .select()
     .from(invoiceLines)
-    .where(inArray(invoiceLines.invoiceId, [...invoiceIds]))
+    .where(and(eq(invoiceLines.orgId, orgId), inArray(invoiceLines.invoiceId, [...invoiceIds])))
     .orderBy(invoiceLines.invoiceId, invoiceLines.position);
 }
 
@@ -336,28 +386,29 @@ export async function insertPaymentAttempts(
   );
 }
 
-/** How many collection attempts each invoice has had. */
+/** How many collection attempts each invoice has had, by invoice id. */
 export async function countPaymentAttempts(
   executor: Executor,
-  invoiceIds: readonly string[],
+  invoices: readonly RowKey[],
 ): Promise<Map<string, number>> {
-  if (invoiceIds.length === 0) return new Map();
+  if (invoices.length === 0) return new Map();
   const rows = await executor
     .select({ invoiceId: paymentAttempts.invoiceId, n: sql<number>`count(*)::int` })
     .from(paymentAttempts)
-    .where(inArray(paymentAttempts.invoiceId, [...invoiceIds]))
+    .where(inKeys(paymentAttempts.orgId, paymentAttempts.invoiceId, invoices))
     .groupBy(paymentAttempts.invoiceId);
   return new Map(rows.map((row) => [row.invoiceId, Number(row.n)]));
 }
 
-export async function findPaymentMethods(executor: Executor, ids: readonly string[]) {
-  if (ids.length === 0) return [];
+export async function findPaymentMethods(executor: Executor, keys: readonly RowKey[]) {
+  if (keys.length === 0) return [];
   return executor
     .select()
     .from(paymentMethods)
-    .where(inArray(paymentMethods.id, [...ids]));
+    .where(inKeys(paymentMethods.orgId, paymentMethods.id, keys));
 }
 
+/** Invoices by id alone, for due work and staff, who name them so (invoices_id_idx). */
 export async function findInvoicesByIds(executor: Executor, ids: readonly string[]) {
   if (ids.length === 0) return [];
   return executor
@@ -366,8 +417,8 @@ export async function findInvoicesByIds(executor: Executor, ids: readonly string
     .where(inArray(invoices.id, [...ids]));
 }
 
-/** Locks many invoices for the rest of the transaction. */
-export async function lockInvoices(executor: Executor, ids: readonly string[]) {
+/** Locks many invoices, by id alone, for the rest of the transaction. */
+export async function lockInvoicesByIds(executor: Executor, ids: readonly string[]) {
   if (ids.length === 0) return [];
   return executor
     .select()
@@ -379,11 +430,12 @@ export async function lockInvoices(executor: Executor, ids: readonly string[]) {
 /** Applies each invoice's new collection state in one statement. */
 export async function updateCollectionStates(
   executor: Executor,
-  states: ReadonlyArray<{ id: string; status: string; failedAttempts: number; paidAt: Date | null }>,
+  states: ReadonlyArray<{ orgId: string; id: string; status: string; failedAttempts: number; paidAt: Date | null }>,
 ) {
   if (states.length === 0) return;
   const json = JSON.stringify(
     states.map((state) => ({
+      org_id: state.orgId,
       id: state.id,
       status: state.status,
       failed_attempts: state.failedAttempts,
@@ -392,8 +444,8 @@ export async function updateCollectionStates(
   );
   await executor.execute(sql`
     update invoices i set status = t.status, failed_attempts = t.failed_attempts, paid_at = t.paid_at
-    from jsonb_to_recordset(${json}::jsonb) as t(id text, status text, failed_attempts int, paid_at timestamptz)
-    where i.id = t.id
+    from jsonb_to_recordset(${json}::jsonb) as t(org_id text, id text, status text, failed_attempts int, paid_at timestamptz)
+    where i.org_id = t.org_id and i.id = t.id
   `);
 }
 

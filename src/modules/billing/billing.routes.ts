@@ -225,7 +225,7 @@ export function billingRoutes(deps: Deps) {
           actor: actorOf(caller),
           catalog,
         });
-        const lines = await linesOf(db, [result.finalInvoice.id]);
+        const lines = await linesOf(db, result.finalInvoice.orgId, [result.finalInvoice.id]);
         return {
           subscription: presentSubscription(result.subscription, request.now),
           final_invoice: presentInvoice(result.finalInvoice, lines),
@@ -268,6 +268,7 @@ export function billingRoutes(deps: Deps) {
         const rows = await listInvoices(db, request.params.org_id, limit + 1, decodeCursor(request.query.cursor));
         const lines = await linesOf(
           db,
+          request.params.org_id,
           rows.map((row) => row.id),
         );
         return toPage(rows, limit, (row) => presentInvoice(row, lines));
@@ -281,7 +282,7 @@ export function billingRoutes(deps: Deps) {
         requireOrgAccess(request, request.params.org_id, 'read');
         const invoice = await findInvoice(db, request.params.org_id, request.params.invoice_id);
         if (!invoice) throw fail.notFound('invoice');
-        return presentInvoice(invoice, await linesOf(db, [invoice.id]));
+        return presentInvoice(invoice, await linesOf(db, invoice.orgId, [invoice.id]));
       },
     );
 
@@ -305,9 +306,9 @@ export function billingRoutes(deps: Deps) {
         requireOrgAccess(request, request.params.org_id, 'read');
         const invoice = await findInvoice(db, request.params.org_id, request.params.invoice_id);
         if (!invoice) throw fail.notFound('invoice');
-        const lines = await linesOf(db, [invoice.id]);
+        const lines = await linesOf(db, invoice.orgId, [invoice.id]);
         const organization = await getOrg(db, invoice.orgId);
-        const subscription = await findSubscription(db, invoice.subscriptionId);
+        const subscription = await findSubscription(db, invoice.orgId, invoice.subscriptionId);
         const paymentMethod = subscription?.paymentMethodId
           ? await findPaymentMethod(db, invoice.orgId, subscription.paymentMethodId)
           : undefined;
@@ -362,7 +363,7 @@ export function billingRoutes(deps: Deps) {
           paymentMethodId: request.body.payment_method_id,
           catalog,
         });
-        const lines = result.finalInvoice ? await linesOf(db, [result.finalInvoice.id]) : [];
+        const lines = result.finalInvoice ? await linesOf(db, result.finalInvoice.orgId, [result.finalInvoice.id]) : [];
         return {
           plan: request.body.plan,
           subscription: result.subscription ? presentSubscription(result.subscription, request.now) : null,
@@ -390,7 +391,7 @@ export function billingRoutes(deps: Deps) {
           actor: actorOf(caller),
           reference: request.body.reference,
         });
-        return presentInvoice(paid, await linesOf(db, [paid.id]));
+        return presentInvoice(paid, await linesOf(db, paid.orgId, [paid.id]));
       },
     );
   };

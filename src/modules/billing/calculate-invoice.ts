@@ -10,7 +10,7 @@ import { type AuditEntry, recordAudits } from '../audit/index.ts';
 import { listAdminEmailsByOrg } from '../identity/index.ts';
 import { type Email, queueEmails } from '../notifications/index.ts';
 import { billUnbilledRequestsMany } from '../usage/index.ts';
-import { findSubscriptions, insertInvoices, type NewInvoice } from './billing.repo.ts';
+import { findSubscriptionsByIds, insertInvoices, type NewInvoice } from './billing.repo.ts';
 import { cycleLines, period, termsFromJson } from './billing.ts';
 import { INVOICE_COLLECTION } from './collect-invoice.ts';
 import { planName } from './end-subscription.ts';
@@ -23,7 +23,8 @@ import { INVOICE_CALCULATION } from './start-subscription.ts';
  * calculation. Ended subscriptions and deactivated orgs are skipped.
  */
 export async function calculateDueInvoices(tx: Transaction, items: DueItem[], now: Date) {
-  const subscriptions = await findSubscriptions(
+  // Items name subscriptions by id alone (subscriptions_id_idx).
+  const subscriptions = await findSubscriptionsByIds(
     tx,
     items.map((item) => item.subjectId),
   );
@@ -49,6 +50,7 @@ export async function calculateDueInvoices(tx: Transaction, items: DueItem[], no
     work.map((entry) => ({
       orgId: entry.subscription.orgId,
       subscriptionId: entry.subscription.id,
+      since: entry.subscription.startedAt,
       before: entry.current.calculationAt,
       invoiceId: entry.invoiceId,
     })),

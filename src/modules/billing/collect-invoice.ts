@@ -13,7 +13,7 @@ import {
   findSubscriptions,
   type InvoiceRow,
   insertPaymentAttempts,
-  lockInvoices,
+  lockInvoicesByIds,
   updateCollectionStates,
 } from './billing.repo.ts';
 import { nextRetryAt } from './billing.ts';
@@ -47,17 +47,15 @@ export async function collectInvoicesIn(
   if (invoices.length === 0) return [];
   const subscriptions = await findSubscriptions(
     tx,
-    invoices.map((invoice) => invoice.subscriptionId),
+    invoices.map((invoice) => ({ orgId: invoice.orgId, id: invoice.subscriptionId })),
   );
   const methodIdOf = new Map(subscriptions.map((row) => [row.id, row.paymentMethodId]));
-  const methods = await findPaymentMethods(tx, [
-    ...new Set(subscriptions.flatMap((row) => (row.paymentMethodId ? [row.paymentMethodId] : []))),
-  ]);
-  const methodById = new Map(methods.map((method) => [method.id, method]));
-  const attempts = await countPaymentAttempts(
+  const methods = await findPaymentMethods(
     tx,
-    invoices.map((invoice) => invoice.id),
+    subscriptions.flatMap((row) => (row.paymentMethodId ? [{ orgId: row.orgId, id: row.paymentMethodId }] : [])),
   );
+  const methodById = new Map(methods.map((method) => [method.id, method]));
+  const attempts = await countPaymentAttempts(tx, invoices);
 
   const plans = invoices.map((invoice) => {
     const methodId = methodIdOf.get(invoice.subscriptionId);
@@ -127,6 +125,7 @@ export async function collectInvoicesIn(
   await updateCollectionStates(
     tx,
     outcomes.map(({ invoice }) => ({
+      orgId: invoice.orgId,
       id: invoice.id,
       status: invoice.status,
       failedAttempts: invoice.failedAttempts,
@@ -160,6 +159,7 @@ export function collectDueInvoices(
   onGivenUp: (tx: Transaction, invoice: InvoiceRow, now: Date) => Promise<void>,
 ) {
   return async (tx: Transaction, items: DueItem[], now: Date) => {
+    // Items name invoices by id alone (invoices_id_idx).
     const ids = items.map((item) => item.subjectId);
     // A retry can race a new card, which collects past-due invoices under the org's lock: take the
     // orgs of past-due invoices first, in one order, as adding a card does, then the invoices.
@@ -169,7 +169,7 @@ export function collectDueInvoices(
         ? (await findInvoicesByIds(tx, ids)).filter((invoice) => invoice.status === 'past_due')
         : [];
     if (retried.length > 0) await lockOrgs(tx, [...new Set(retried.map((invoice) => invoice.orgId))]);
-    const locked = await lockInvoices(tx, ids);
+    const locked = await lockInvoicesByIds(tx, ids);
     const candidates = locked.filter(
       (invoice) =>
         (invoice.status === 'open' || invoice.status === 'past_due') && invoice.collection === 'charge_automatically',

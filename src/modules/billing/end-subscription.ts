@@ -56,17 +56,18 @@ export async function planFinalInvoice(
   at: Date,
 ): Promise<FinalInvoicePlan> {
   const current = periodAt(subscription.startedAt, at);
-  const voids = (await findOpenCycleInvoice(executor, subscription.id, current.index)) ?? null;
+  const voids = (await findOpenCycleInvoice(executor, subscription.orgId, subscription.id, current.index)) ?? null;
   const collected = voids
     ? null
-    : ((await findCollectedCycleInvoice(executor, subscription.id, current.index)) ?? null);
+    : ((await findCollectedCycleInvoice(executor, subscription.orgId, subscription.id, current.index)) ?? null);
   let requests = await unbilledRequests(executor, {
     orgId: subscription.orgId,
     subscriptionId: subscription.id,
+    since: subscription.startedAt,
     before: at,
   });
   if (voids) {
-    const usage = (await linesOf(executor, [voids.id])).find((line) => line.kind === 'usage');
+    const usage = (await linesOf(executor, voids.orgId, [voids.id])).find((line) => line.kind === 'usage');
     requests += usage?.quantity ?? 0n;
   }
   const lines = finalLines(
@@ -105,16 +106,26 @@ export async function endSubscriptionIn(
   // writes is then seen; a collection holds the open invoice, so locking it waits for the charge,
   // and a paid invoice is then not voided. Only then is the final invoice planned.
   await cancelDue(tx, INVOICE_CALCULATION, subscription.id, at);
-  const open = await findOpenCycleInvoice(tx, subscription.id, periodAt(subscription.startedAt, at).index);
-  if (open) await lockInvoice(tx, open.id);
+  const open = await findOpenCycleInvoice(
+    tx,
+    subscription.orgId,
+    subscription.id,
+    periodAt(subscription.startedAt, at).index,
+  );
+  if (open) await lockInvoice(tx, open);
   // Close the usage window before billing: taking its row waits for the reports in flight, whose
   // requests are then billed below, and reports after it are not billable to this subscription.
   await setBillingWindow(tx, subscription.orgId, null);
   const plan = await planFinalInvoice(tx, subscription, at);
   if (plan.voids) {
-    await releaseBilledRequests(tx, { orgId: subscription.orgId, invoiceId: plan.voids.id });
+    await releaseBilledRequests(tx, {
+      orgId: subscription.orgId,
+      invoiceId: plan.voids.id,
+      since: subscription.startedAt,
+      before: plan.voids.calculatedAt,
+    });
     // Voiding keeps the row (and its number) for the record.
-    await updateInvoice(tx, plan.voids.id, { status: 'void', voidedAt: at });
+    await updateInvoice(tx, plan.voids, { status: 'void', voidedAt: at });
     await recordAudit(tx, at, {
       orgId: subscription.orgId,
       actor: input.actor,
@@ -132,6 +143,7 @@ export async function endSubscriptionIn(
   const billed = await billUnbilledRequests(tx, {
     orgId: subscription.orgId,
     subscriptionId: subscription.id,
+    since: subscription.startedAt,
     before: at,
     invoiceId,
   });
@@ -167,7 +179,7 @@ export async function endSubscriptionIn(
   });
   // Again: a calculation that was in flight scheduled the next one.
   await cancelDue(tx, INVOICE_CALCULATION, subscription.id, at);
-  const ended = await markSubscriptionEnded(tx, subscription.id, at, input.reason);
+  const ended = await markSubscriptionEnded(tx, subscription, at, input.reason);
   // Back on Free, the org's inactivity clock starts again (spec 7).
   await setOrgPlan(tx, subscription.orgId, 'free', {
     now: at,

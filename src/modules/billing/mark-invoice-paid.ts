@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import { fail } from '../../kernel/errors.ts';
 import { type Actor, recordAudit } from '../audit/index.ts';
-import { lockInvoice, updateInvoice } from './billing.repo.ts';
+import { lockInvoicesByIds, updateInvoice } from './billing.repo.ts';
 
 /** Staff settle an invoice paid by bank transfer (Enterprise with net terms). */
 export async function markInvoicePaid(
@@ -10,7 +10,8 @@ export async function markInvoicePaid(
   input: { invoiceId: string; actor: Actor; reference?: string },
 ) {
   return db.transaction(async (tx) => {
-    const invoice = await lockInvoice(tx, input.invoiceId);
+    // Staff name the invoice by id alone (invoices_id_idx).
+    const [invoice] = await lockInvoicesByIds(tx, [input.invoiceId]);
     if (!invoice) throw fail.notFound('invoice');
     if (invoice.collection !== 'send_invoice') {
       throw fail.conflict('not_payable_by_transfer', 'This invoice is charged to a card, not paid by transfer.');
@@ -18,7 +19,7 @@ export async function markInvoicePaid(
     if (invoice.status !== 'open' && invoice.status !== 'past_due') {
       throw fail.conflict('invoice_not_payable', `This invoice is ${invoice.status}.`);
     }
-    const paid = await updateInvoice(tx, invoice.id, { status: 'paid', paidAt: now });
+    const paid = await updateInvoice(tx, invoice, { status: 'paid', paidAt: now });
     await recordAudit(tx, now, {
       orgId: invoice.orgId,
       actor: input.actor,

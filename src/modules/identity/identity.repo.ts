@@ -86,7 +86,7 @@ export async function teamRoles(executor: Executor, orgId: string, userId: strin
   const rows = await executor
     .select({ roles: teams.roles })
     .from(teamMembers)
-    .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+    .innerJoin(teams, and(eq(teams.orgId, teamMembers.orgId), eq(teams.id, teamMembers.teamId)))
     .where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.userId, userId)));
   return rows.flatMap((row) => row.roles);
 }
@@ -218,7 +218,8 @@ export async function findTokenCaller(executor: Executor, tokenHash: string) {
           select ${memberRoles.role} from ${memberRoles}
           where ${memberRoles.orgId} = ${apiTokens.orgId} and ${memberRoles.userId} = ${apiTokens.userId}
           union all
-          select unnest(${teams.roles}) from ${teamMembers} join ${teams} on ${teams.id} = ${teamMembers.teamId}
+          select unnest(${teams.roles}) from ${teamMembers}
+          join ${teams} on ${teams.orgId} = ${teamMembers.orgId} and ${teams.id} = ${teamMembers.teamId}
           where ${teamMembers.orgId} = ${apiTokens.orgId} and ${teamMembers.userId} = ${apiTokens.userId})
         else (select ${systemAccounts.roles} from ${systemAccounts}
           where ${systemAccounts.orgId} = ${apiTokens.orgId} and ${systemAccounts.id} = ${apiTokens.systemAccountId})
@@ -380,7 +381,7 @@ export async function listOrgTeamMemberships(executor: Executor, orgId: string, 
   return executor
     .select({ userId: teamMembers.userId, teamId: teams.id, teamName: teams.name, roles: teams.roles })
     .from(teamMembers)
-    .innerJoin(teams, and(eq(teams.id, teamMembers.teamId), eq(teams.orgId, teamMembers.orgId)))
+    .innerJoin(teams, and(eq(teams.orgId, teamMembers.orgId), eq(teams.id, teamMembers.teamId)))
     .where(and(eq(teamMembers.orgId, orgId), userId ? eq(teamMembers.userId, userId) : undefined))
     .orderBy(teams.name);
 }
@@ -623,7 +624,7 @@ export async function listAdminEmailsByOrg(
   const viaTeams = await executor
     .selectDistinct({ orgId: teamMembers.orgId, email: users.email })
     .from(teamMembers)
-    .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+    .innerJoin(teams, and(eq(teams.orgId, teamMembers.orgId), eq(teams.id, teamMembers.teamId)))
     .innerJoin(users, eq(users.id, teamMembers.userId))
     .where(and(inArray(teamMembers.orgId, [...orgIds]), sql`'org_admin' = any(${teams.roles})`));
   for (const row of [...direct, ...viaTeams]) byOrg.get(row.orgId)?.add(row.email);

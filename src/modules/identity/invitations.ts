@@ -161,7 +161,13 @@ export async function acceptInvitation(
     const [claimed] = await tx
       .update(invitations)
       .set({ status: 'accepted', acceptedAt: now })
-      .where(and(eq(invitations.id, invitation.id), eq(invitations.status, 'pending')))
+      .where(
+        and(
+          eq(invitations.orgId, invitation.orgId),
+          eq(invitations.id, invitation.id),
+          eq(invitations.status, 'pending'),
+        ),
+      )
       .returning();
     if (!claimed)
       throw new AppError(410, 'invitation_expired', 'This invitation is no longer valid. Ask for a new one.');
@@ -176,7 +182,10 @@ export async function acceptInvitation(
         fullName: (input.fullName as string).trim(),
         now,
       }));
-    await tx.update(invitations).set({ acceptedBy: user.id }).where(eq(invitations.id, invitation.id));
+    await tx
+      .update(invitations)
+      .set({ acceptedBy: user.id })
+      .where(and(eq(invitations.orgId, invitation.orgId), eq(invitations.id, invitation.id)));
     await addMember(tx, { orgId: org.id, userId: user.id, roles: invitation.roles, now });
     await recordOrgLogin(tx, { orgId: org.id, userId: user.id, method: 'invitation', now });
     await recordAudit(tx, now, {
@@ -200,6 +209,7 @@ export async function acceptInvitation(
 
 /** Due work: a pending invitation past its expiry becomes expired (once). */
 export async function expireInvitationHandler(tx: Transaction, item: DueItem, now: Date) {
+  // The item names the invitation by id alone: found through invitations_id_idx.
   const [row] = await tx
     .update(invitations)
     .set({ status: 'expired' })

@@ -49,10 +49,10 @@ export async function removeOrgsAccess(
     .returning({ orgId: teamMembers.orgId, teamId: teamMembers.teamId, userId: teamMembers.userId });
   const accounts = (await executor.execute(sql`
     update system_accounts s set roles = '{}'
-    from (select id, roles from system_accounts
+    from (select org_id, id, roles from system_accounts
           where ${inIds(sql`org_id`, ids)} and cardinality(roles) > 0
           for update) old
-    where s.id = old.id
+    where s.org_id = old.org_id and s.id = old.id
     returning s.org_id, s.id, old.roles`)) as unknown as Rows<{ org_id: string; id: string; roles: string[] }>;
   for (const row of roles) snapshots.get(row.orgId)?.roles.push({ user_id: row.userId, role: row.role });
   for (const row of teamRows) snapshots.get(row.orgId)?.teams.push({ team_id: row.teamId, user_id: row.userId });

@@ -35,6 +35,7 @@ export async function staffOrgDetail(db: Database, now: Date, orgId: string) {
     ]);
   const lines = await linesOf(
     db,
+    orgId,
     invoices.map((invoice) => invoice.id),
   );
   return {

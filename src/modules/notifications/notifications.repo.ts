@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { bulkInsert } from '../../db/bulk.ts';
 import type { Executor } from '../../db/client.ts';
 import { notifyWorkers } from '../../db/notify.ts';
@@ -114,4 +114,27 @@ export async function findOrgsEmailedAt(
     .from(outboxEmails)
     .where(and(eq(outboxEmails.createdAt, at), eq(outboxEmails.kind, kind), inArray(outboxEmails.orgId, [...orgIds])));
   return new Set(rows.map((row) => row.orgId as string));
+}
+
+/**
+ * Deletes up to `limit` emails sent, or refused for good, before `cutoff`, oldest first, in one
+ * statement; queued emails (waiting, held by a sender or to be tried again) are never touched. Rows
+ * another transaction holds are skipped.
+ */
+export async function deleteSettledEmailsBefore(executor: Executor, cutoff: Date, limit: number): Promise<number> {
+  const at = cutoff.toISOString();
+  // An email is sent or refused after it was queued, so created_at < cutoff holds too: it lets the
+  // created_at index find the candidates instead of a scan of the whole outbox.
+  const result = await executor.execute(sql`
+    with settled as (
+      select id from outbox_emails
+      where created_at < ${at}::timestamptz
+        and (sent_at < ${at}::timestamptz or failed_at < ${at}::timestamptz)
+      order by created_at, id
+      limit ${limit}
+      for update skip locked
+    )
+    delete from outbox_emails using settled where outbox_emails.id = settled.id
+    returning outbox_emails.id`);
+  return (result as unknown as { rows: unknown[] }).rows.length;
 }

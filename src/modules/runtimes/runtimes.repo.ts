@@ -27,19 +27,29 @@ export async function getActiveControlPlane(executor: Executor, orgId: string): 
   return controlPlane;
 }
 
-export async function findControlPlane(executor: Executor, id: string): Promise<ControlPlaneRow | undefined> {
-  const [row] = await executor.select().from(controlPlanes).where(eq(controlPlanes.id, id));
+export async function findControlPlane(
+  executor: Executor,
+  orgId: string,
+  id: string,
+): Promise<ControlPlaneRow | undefined> {
+  const [row] = await executor
+    .select()
+    .from(controlPlanes)
+    .where(and(eq(controlPlanes.orgId, orgId), eq(controlPlanes.id, id)));
   return row;
 }
 
-export async function updateControlPlaneConfig(executor: Executor, id: string, config: unknown) {
+export async function updateControlPlaneConfig(executor: Executor, orgId: string, id: string, config: unknown) {
   const [row] = await executor
     .update(controlPlanes)
     .set({ config, configVersion: sql`${controlPlanes.configVersion} + 1` })
-    .where(eq(controlPlanes.id, id))
+    .where(and(eq(controlPlanes.orgId, orgId), eq(controlPlanes.id, id)))
     .returning();
   return row;
 }
+
+/** A runtime's control plane: the same org's, with that id (both keyed by org first). */
+const ofRuntime = () => and(eq(controlPlanes.orgId, runtimes.orgId), eq(controlPlanes.id, runtimes.controlPlaneId));
 
 export async function markControlPlanesDecommissioned(executor: Executor, orgIds: readonly string[], now: Date) {
   if (orgIds.length === 0) return [];
@@ -55,7 +65,7 @@ export async function countLiveRuntimes(executor: Executor, orgId: string): Prom
   const [row] = await executor
     .select({ n: count() })
     .from(runtimes)
-    .innerJoin(controlPlanes, eq(controlPlanes.id, runtimes.controlPlaneId))
+    .innerJoin(controlPlanes, ofRuntime())
     .where(and(eq(runtimes.orgId, orgId), isNull(runtimes.deletedAt), eq(controlPlanes.status, 'active')));
   return row.n;
 }
@@ -85,7 +95,7 @@ export async function listRuntimes(executor: Executor, orgId: string) {
   return executor
     .select({ runtime: runtimes, controlPlaneStatus: controlPlanes.status })
     .from(runtimes)
-    .innerJoin(controlPlanes, eq(controlPlanes.id, runtimes.controlPlaneId))
+    .innerJoin(controlPlanes, ofRuntime())
     .where(and(eq(runtimes.orgId, orgId), isNull(runtimes.deletedAt)))
     .orderBy(desc(runtimes.createdAt), desc(runtimes.id));
 }
@@ -104,26 +114,32 @@ export async function findRuntimeByToken(executor: Executor, token: string) {
   const [row] = await executor
     .select({ runtime: runtimes, controlPlane: controlPlanes })
     .from(runtimes)
-    .innerJoin(controlPlanes, eq(controlPlanes.id, runtimes.controlPlaneId))
+    .innerJoin(controlPlanes, ofRuntime())
     .where(and(eq(runtimes.tokenHash, hashSecret(token)), isNull(runtimes.deletedAt)));
   return row;
 }
 
-/** A runtime by id with its control plane; deleted runtimes are not found. */
+/** A runtime by id with its control plane; deleted runtimes are not found. By id alone (runtimes_id_idx). */
 export async function findLiveRuntime(executor: Executor, runtimeId: string) {
   const [row] = await executor
     .select({ runtime: runtimes, controlPlane: controlPlanes })
     .from(runtimes)
-    .innerJoin(controlPlanes, eq(controlPlanes.id, runtimes.controlPlaneId))
+    .innerJoin(controlPlanes, ofRuntime())
     .where(and(eq(runtimes.id, runtimeId), isNull(runtimes.deletedAt)));
   return row;
 }
 
 /** Records that the runtime was heard from; skips the write when it was seen in the last 10 s. */
-export async function touchRuntime(executor: Executor, runtimeId: string, now: Date) {
+export async function touchRuntime(executor: Executor, orgId: string, runtimeId: string, now: Date) {
   const recent = new Date(now.getTime() - 10_000);
   await executor
     .update(runtimes)
     .set({ lastSeenAt: now })
-    .where(and(eq(runtimes.id, runtimeId), or(isNull(runtimes.lastSeenAt), lt(runtimes.lastSeenAt, recent))));
+    .where(
+      and(
+        eq(runtimes.orgId, orgId),
+        eq(runtimes.id, runtimeId),
+        or(isNull(runtimes.lastSeenAt), lt(runtimes.lastSeenAt, recent)),
+      ),
+    );
 }

@@ -20,7 +20,7 @@ export async function setControlPlaneConfig(
   return db.transaction(async (tx) => {
     await lockActiveOrg(tx, input.orgId);
     const controlPlane = await getActiveControlPlane(tx, input.orgId);
-    const updated = await updateControlPlaneConfig(tx, controlPlane.id, { routes: checked.routes });
+    const updated = await updateControlPlaneConfig(tx, controlPlane.orgId, controlPlane.id, { routes: checked.routes });
     await recordAudit(tx, now, {
       orgId: input.orgId,
       actor: input.actor,

@@ -1,4 +1,5 @@
 export { ingestUsageReport } from './ingest-usage-report.ts';
+export { maintainUsagePartitions } from './maintain-usage-partitions.ts';
 export {
   billUnbilledRequests,
   billUnbilledRequestsMany,

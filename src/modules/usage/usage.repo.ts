@@ -2,7 +2,15 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { preparedFor } from '../../db/prepared.ts';
 import { usageMinutes, usageReports, usageState } from '../../db/schema/index.ts';
-import type { Granularity, MinuteBucket, OpenWindow } from './usage.ts';
+import {
+  type Granularity,
+  type MinuteBucket,
+  minuteOf,
+  newestContiguousMonths,
+  type OpenWindow,
+  type UsageMonth,
+  usageMonthNamed,
+} from './usage.ts';
 
 /** The org's usage state: its open billing window, if any. Created on first use. */
 export async function loadOpenWindow(executor: Executor, orgId: string): Promise<OpenWindow | null> {
@@ -112,17 +120,32 @@ export async function latestRequestAt(executor: Executor, orgId: string): Promis
 
 /**
  * The latest event time of each org's requests (orgs without any are absent). Reads only the newest
- * minute of each org, found through the primary key, however much usage the org has.
+ * minute of each org, found through the primary key, however much usage the org has: the months with
+ * a partition each, newest first until one has a row of the org (PostgreSQL scans those partitions in
+ * order and stops), then the default partition and any older months, whose newest row counts only if
+ * it is later.
  */
 export async function latestRequestsAt(executor: Executor, orgIds: readonly string[]): Promise<Map<string, Date>> {
   if (orgIds.length === 0) return new Map();
+  // Any range is correct (the three lookups cover every minute); the newest run of monthly
+  // partitions is the one PostgreSQL can read newest first, as it holds no default rows.
+  const recent = newestContiguousMonths(await listUsageMonths(executor)) ?? { start: new Date(0), end: new Date(0) };
+  const from = recent.start.toISOString();
+  const to = recent.end.toISOString();
   const result = await executor.execute(sql`
     select o.id as org_id, newest.latest_at
     from jsonb_array_elements_text(${JSON.stringify(orgIds)}::jsonb) as o(id)
     cross join lateral (
-      select max(u.latest_at) as latest_at from usage_minutes u
-      where u.org_id = o.id
-        and u.minute = (select max(m.minute) from usage_minutes m where m.org_id = o.id)
+      select greatest(
+        (select m.minute from usage_minutes m
+          where m.org_id = o.id and m.minute >= ${from}::timestamptz and m.minute < ${to}::timestamptz
+          order by m.minute desc limit 1),
+        (select max(m.minute) from usage_minutes m where m.org_id = o.id and m.minute < ${from}::timestamptz),
+        (select max(m.minute) from usage_minutes m where m.org_id = o.id and m.minute >= ${to}::timestamptz)
+      ) as minute
+    ) last
+    cross join lateral (
+      select max(u.latest_at) as latest_at from usage_minutes u where u.org_id = o.id and u.minute = last.minute
     ) newest
     where newest.latest_at is not null`);
   const rows = (result as unknown as { rows: Array<{ org_id: string; latest_at: string | Date }> }).rows;
@@ -146,11 +169,22 @@ export async function usageTotals(
   return rows.map((row) => ({ start: new Date(row.start), requests: BigInt(row.requests) }));
 }
 
-/** The sum of unbilled requests of a subscription with event minute before `before`. */
-export async function unbilledRequests(
-  executor: Executor,
-  values: { orgId: string; subscriptionId: string; before: Date },
-): Promise<bigint> {
+/**
+ * Bounds of the usage billable to a subscription: its rows have a minute from the start of the minute
+ * it started in (`since` is its start), so the lower bound is exact and lets PostgreSQL skip the
+ * months before it.
+ */
+interface BillableRange {
+  orgId: string;
+  subscriptionId: string;
+  /** The subscription's start. */
+  since: Date;
+  /** Rows with a minute before this instant. */
+  before: Date;
+}
+
+/** The sum of unbilled requests of a subscription with event minute in [its start, `before`). */
+export async function unbilledRequests(executor: Executor, values: BillableRange): Promise<bigint> {
   // Prepared: the Billing and Usage overview asks this on every view of a Plus org.
   const statement = preparedFor(executor, 'unbilled_requests', (db) =>
     db
@@ -161,6 +195,7 @@ export async function unbilledRequests(
           eq(usageMinutes.orgId, sql.placeholder('orgId')),
           eq(usageMinutes.subscriptionId, sql.placeholder('subscriptionId')),
           eq(usageMinutes.invoiceId, ''),
+          gte(usageMinutes.minute, sql`${sql.placeholder('since')}::timestamptz`),
           lt(usageMinutes.minute, sql`${sql.placeholder('before')}::timestamptz`),
         ),
       )
@@ -169,21 +204,26 @@ export async function unbilledRequests(
   const [row] = await statement.execute({
     orgId: values.orgId,
     subscriptionId: values.subscriptionId,
+    since: minuteOf(values.since).toISOString(),
     before: values.before.toISOString(),
   });
   return BigInt(row.requests);
 }
 
-/** Marks a subscription's unbilled requests before `before` as billed by the invoice; returns how many. */
+/**
+ * Marks a subscription's unbilled requests with a minute in [its start, `before`) as billed by the
+ * invoice; returns how many.
+ */
 export async function billUnbilledRequests(
   executor: Executor,
-  values: { orgId: string; subscriptionId: string; before: Date; invoiceId: string },
+  values: BillableRange & { invoiceId: string },
 ): Promise<bigint> {
   const result = await executor.execute(sql`
     with billed as (
       update usage_minutes set invoice_id = ${values.invoiceId}
-      where org_id = ${values.orgId} and subscription_id = ${values.subscriptionId}
-        and invoice_id = '' and minute < ${values.before.toISOString()}::timestamptz
+      where org_id = ${values.orgId} and subscription_id = ${values.subscriptionId} and invoice_id = ''
+        and minute >= ${minuteOf(values.since).toISOString()}::timestamptz
+        and minute < ${values.before.toISOString()}::timestamptz
       returning requests
     )
     select coalesce(sum(requests), 0)::text as requests from billed
@@ -191,11 +231,22 @@ export async function billUnbilledRequests(
   return BigInt((result as unknown as { rows: Array<{ requests: string }> }).rows[0].requests);
 }
 
-/** Makes the requests a voided invoice billed unbilled again, merging them into unbilled rows. */
-export async function releaseBilledRequests(executor: Executor, values: { orgId: string; invoiceId: string }) {
+/**
+ * Makes the requests a voided invoice billed unbilled again, merging them into unbilled rows. The
+ * invoice billed only rows of its subscription (minutes from its start `since`) with a minute before
+ * its calculation instant `before`: bounds that are exact and let PostgreSQL skip other months. Not
+ * the invoice's period: late requests of earlier periods are billed by the next invoice calculated.
+ */
+export async function releaseBilledRequests(
+  executor: Executor,
+  values: { orgId: string; invoiceId: string; since: Date; before: Date },
+) {
   await executor.execute(sql`
     with released as (
-      delete from usage_minutes where org_id = ${values.orgId} and invoice_id = ${values.invoiceId}
+      delete from usage_minutes
+      where org_id = ${values.orgId} and invoice_id = ${values.invoiceId}
+        and minute >= ${minuteOf(values.since).toISOString()}::timestamptz
+        and minute < ${values.before.toISOString()}::timestamptz
       returning org_id, minute, service, subscription_id, requests, latest_at
     )
     insert into usage_minutes (org_id, minute, service, subscription_id, invoice_id, requests, latest_at)
@@ -239,35 +290,105 @@ export async function setBillingWindow(executor: Executor, orgId: string, window
 }
 
 /**
- * For many subscriptions at once: marks each one's unbilled requests before its instant as billed by
- * its invoice, in one statement. Returns the requests billed per invoice id (absent when none).
+ * For many subscriptions at once: marks each one's unbilled requests with a minute in [its start,
+ * its instant) as billed by its invoice, in one statement. The widest of those ranges bounds the
+ * whole statement too, as constants, so PostgreSQL plans it for those months only. Returns the
+ * requests billed per invoice id (absent when none).
  */
 export async function billUnbilledRequestsMany(
   executor: Executor,
-  targets: ReadonlyArray<{ orgId: string; subscriptionId: string; before: Date; invoiceId: string }>,
+  targets: ReadonlyArray<BillableRange & { invoiceId: string }>,
 ): Promise<Map<string, bigint>> {
   if (targets.length === 0) return new Map();
   const json = JSON.stringify(
     targets.map((target) => ({
       org_id: target.orgId,
       subscription_id: target.subscriptionId,
+      since: minuteOf(target.since).toISOString(),
       before: target.before.toISOString(),
       invoice_id: target.invoiceId,
     })),
   );
+  const since = new Date(Math.min(...targets.map((target) => minuteOf(target.since).getTime())));
+  const before = new Date(Math.max(...targets.map((target) => target.before.getTime())));
   const result = await executor.execute(sql`
     with targets as (
       select * from jsonb_to_recordset(${json}::jsonb)
-        as t(org_id text, subscription_id text, before timestamptz, invoice_id text)
+        as t(org_id text, subscription_id text, since timestamptz, before timestamptz, invoice_id text)
     ), billed as (
       update usage_minutes u set invoice_id = t.invoice_id
       from targets t
       where u.org_id = t.org_id and u.subscription_id = t.subscription_id
-        and u.invoice_id = '' and u.minute < t.before
+        and u.invoice_id = '' and u.minute >= t.since and u.minute < t.before
+        and u.minute >= ${since.toISOString()}::timestamptz and u.minute < ${before.toISOString()}::timestamptz
       returning t.invoice_id, u.requests
     )
     select invoice_id, sum(requests)::text as requests from billed group by invoice_id
   `);
   const rows = (result as unknown as { rows: Array<{ invoice_id: string; requests: string }> }).rows;
   return new Map(rows.map((row) => [row.invoice_id, BigInt(row.requests)]));
+}
+
+/** The months that have a partition of `usage_minutes` (the default partition aside). */
+export async function listUsageMonths(executor: Executor): Promise<UsageMonth[]> {
+  const result = await executor.execute(sql`
+    select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+    where i.inhparent = 'usage_minutes'::regclass`);
+  return (result as unknown as { rows: Array<{ name: string }> }).rows
+    .map((row) => usageMonthNamed(row.name))
+    .filter((month): month is UsageMonth => month !== undefined);
+}
+
+// Any constant: the advisory lock under which partitions of usage_minutes are created.
+const PARTITIONS_LOCK = 7_310_002;
+
+/**
+ * Serializes partition maintenance, in the caller's transaction: first between maintainers (an
+ * advisory lock, held to commit), then against every reader and writer of usage (an exclusive lock
+ * on the table, which creating a partition takes anyway; taken first, so never upgraded, and given up
+ * after `lockTimeoutMs` rather than queueing everyone behind a long transaction).
+ */
+export async function lockUsagePartitions(tx: Executor, lockTimeoutMs: number) {
+  await tx.execute(sql`select pg_advisory_xact_lock(${PARTITIONS_LOCK})`);
+  await tx.execute(sql.raw(`set local lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`));
+  await tx.execute(sql`lock table only usage_minutes in access exclusive mode`);
+}
+
+/**
+ * Creates the month's partition, in the caller's transaction under lockUsagePartitions. PostgreSQL
+ * refuses to while the default partition holds rows of that month, so those are moved: the default
+ * partition is detached, the month's created, the rows moved into it, and the default attached again.
+ * Returns how many rows moved.
+ */
+export async function createUsagePartition(tx: Executor, month: UsageMonth): Promise<number> {
+  // Names and bounds are built from numbers only (usageMonth), so they are safe to inline; DDL takes
+  // no parameters.
+  const create = sql.raw(
+    `create table if not exists "${month.name}" partition of usage_minutes
+     for values from ('${month.start.toISOString()}') to ('${month.end.toISOString()}')`,
+  );
+  const start = month.start.toISOString();
+  const end = month.end.toISOString();
+  const waiting = await tx.execute(sql`
+    select exists (
+      select 1 from usage_minutes_default where minute >= ${start}::timestamptz and minute < ${end}::timestamptz
+    ) as found`);
+  if (!(waiting as unknown as { rows: Array<{ found: boolean }> }).rows[0].found) {
+    await tx.execute(create);
+    return 0;
+  }
+  await tx.execute(sql`alter table usage_minutes detach partition usage_minutes_default`);
+  await tx.execute(create);
+  const moved = await tx.execute(sql`
+    with moved as (
+      delete from usage_minutes_default where minute >= ${start}::timestamptz and minute < ${end}::timestamptz
+      returning org_id, minute, service, subscription_id, invoice_id, requests, latest_at
+    ), inserted as (
+      insert into ${sql.identifier(month.name)} (org_id, minute, service, subscription_id, invoice_id, requests, latest_at)
+      select org_id, minute, service, subscription_id, invoice_id, requests, latest_at from moved
+      returning 1
+    )
+    select count(*)::int as count from inserted`);
+  await tx.execute(sql`alter table usage_minutes attach partition usage_minutes_default default`);
+  return Number((moved as unknown as { rows: Array<{ count: number }> }).rows[0].count);
 }

@@ -5,9 +5,15 @@ import {
   MAX_AGE_MS,
   MAX_AHEAD_MS,
   type MinuteBucket,
+  minuteOf,
+  missingUsageMonths,
+  newestContiguousMonths,
   type OpenWindow,
   seriesLength,
   truncate,
+  usageMonth,
+  usageMonthNamed,
+  usageMonthsAt,
 } from './usage.ts';
 
 const now = new Date('2027-03-10T12:00:00.000Z');
@@ -433,5 +439,84 @@ describe('buildSeries and seriesLength', () => {
     const start = new Date(end.getTime() - 30 * 86_400_000);
     expect(seriesLength(start, end, 'hour')).toBe(720);
     expect(seriesLength(start, end, 'day')).toBe(30);
+  });
+});
+
+describe('usage months: the partitions of usage_minutes', () => {
+  const names = (months: ReadonlyArray<{ name: string }>) => months.map((month) => month.name);
+
+  it('is the UTC calendar month, across year ends and leap days', () => {
+    expect(usageMonth(at('2028-02-29T23:59:59.999Z'))).toEqual({
+      start: at('2028-02-01T00:00:00.000Z'),
+      end: at('2028-03-01T00:00:00.000Z'),
+      name: 'usage_minutes_2028_02',
+    });
+    expect(usageMonth(at('2027-12-31T23:59:59.999Z'), 1).name).toBe('usage_minutes_2028_01');
+    expect(usageMonth(at('2027-01-01T00:00:00.000Z'), -1)).toEqual({
+      start: at('2026-12-01T00:00:00.000Z'),
+      end: at('2027-01-01T00:00:00.000Z'),
+      name: 'usage_minutes_2026_12',
+    });
+  });
+
+  it('reads the month back from a partition name, and nothing from others', () => {
+    expect(usageMonthNamed('usage_minutes_2027_11')).toEqual(usageMonth(at('2027-11-15T00:00:00.000Z')));
+    expect(usageMonthNamed('usage_minutes_default')).toBeUndefined();
+    expect(usageMonthNamed('usage_minutes_2027_13')).toBeUndefined();
+    expect(usageMonthNamed('usage_minutes_2027_1')).toBeUndefined();
+  });
+
+  it('needs every month a report accepted now may write to, and the next two', () => {
+    // 35 days before Mar 10 is Feb 3.
+    expect(names(usageMonthsAt(now))).toEqual([
+      'usage_minutes_2027_02',
+      'usage_minutes_2027_03',
+      'usage_minutes_2027_04',
+      'usage_minutes_2027_05',
+    ]);
+    // 35 days before Mar 1 is Jan 25 (not a leap year); five minutes ahead is still March.
+    expect(names(usageMonthsAt(at('2027-03-01T00:00:00.000Z')))).toEqual([
+      'usage_minutes_2027_01',
+      'usage_minutes_2027_02',
+      'usage_minutes_2027_03',
+      'usage_minutes_2027_04',
+      'usage_minutes_2027_05',
+    ]);
+    // Five minutes ahead of Dec 31 23:58 is next year's January: created ahead.
+    expect(names(usageMonthsAt(at('2027-12-31T23:58:00.000Z')))).toEqual([
+      'usage_minutes_2027_11',
+      'usage_minutes_2027_12',
+      'usage_minutes_2028_01',
+      'usage_minutes_2028_02',
+    ]);
+  });
+
+  it('tells which of the needed months are missing', () => {
+    const wanted = usageMonthsAt(now);
+    expect(names(missingUsageMonths(wanted, [usageMonth(now), usageMonth(now, 1)]))).toEqual([
+      'usage_minutes_2027_02',
+      'usage_minutes_2027_05',
+    ]);
+    expect(missingUsageMonths(wanted, wanted)).toEqual([]);
+  });
+
+  it('finds the newest run of consecutive months', () => {
+    const months = ['2026_09', '2027_01', '2027_03', '2027_02', '2026_10'].map(
+      (name) => usageMonthNamed(`usage_minutes_${name}`) as NonNullable<ReturnType<typeof usageMonthNamed>>,
+    );
+    expect(newestContiguousMonths(months)).toEqual({
+      start: at('2027-01-01T00:00:00.000Z'),
+      end: at('2027-04-01T00:00:00.000Z'),
+    });
+    expect(newestContiguousMonths(months.slice(0, 1))).toEqual({
+      start: at('2026-09-01T00:00:00.000Z'),
+      end: at('2026-10-01T00:00:00.000Z'),
+    });
+    expect(newestContiguousMonths([])).toBeNull();
+  });
+
+  it("bounds a subscription's usage by the start of the minute it started in", () => {
+    expect(minuteOf(at('2027-03-10T12:34:56.789Z'))).toEqual(at('2027-03-10T12:34:00.000Z'));
+    expect(minuteOf(at('2027-03-10T12:34:00.000Z'))).toEqual(at('2027-03-10T12:34:00.000Z'));
   });
 });

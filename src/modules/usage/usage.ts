@@ -185,3 +185,74 @@ export function buildSeries(
 export function seriesLength(start: Date, end: Date, granularity: Granularity): number {
   return Math.ceil((end.getTime() - truncate(start, granularity).getTime()) / STEP_MS[granularity]);
 }
+
+/** A calendar month (UTC) of `usage_minutes`: the range [start, end) of `minute` one partition holds. */
+export interface UsageMonth {
+  start: Date;
+  end: Date;
+  /** The partition's table name, `usage_minutes_YYYY_MM`. */
+  name: string;
+}
+
+const PARTITION_NAME = /^usage_minutes_(\d{4})_(\d{2})$/;
+
+function monthOf(year: number, monthIndex: number): UsageMonth {
+  const start = new Date(0);
+  start.setUTCFullYear(year, monthIndex, 1);
+  const end = new Date(0);
+  end.setUTCFullYear(year, monthIndex + 1, 1);
+  const name = `usage_minutes_${String(start.getUTCFullYear()).padStart(4, '0')}_${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
+  return { start, end, name };
+}
+
+/** The UTC calendar month containing the instant, `months` later (or earlier, when negative). */
+export function usageMonth(instant: Date, months = 0): UsageMonth {
+  return monthOf(instant.getUTCFullYear(), instant.getUTCMonth() + months);
+}
+
+/** The month a partition of that name holds; undefined for other names (the default partition). */
+export function usageMonthNamed(name: string): UsageMonth | undefined {
+  const match = PARTITION_NAME.exec(name);
+  if (!match) return undefined;
+  const monthIndex = Number(match[2]) - 1;
+  return monthIndex >= 0 && monthIndex < 12 ? monthOf(Number(match[1]), monthIndex) : undefined;
+}
+
+/**
+ * The months that need their own partition at `now`, oldest first: every month a report accepted now
+ * may write to (event times back to 35 days ago) and the next two, created ahead of time.
+ */
+export function usageMonthsAt(now: Date): UsageMonth[] {
+  const months: UsageMonth[] = [];
+  for (let month = usageMonth(new Date(now.getTime() - MAX_AGE_MS)); month.start <= usageMonth(now, 2).start; ) {
+    months.push(month);
+    month = usageMonth(month.start, 1);
+  }
+  return months;
+}
+
+/** The wanted months that have no partition among those present. */
+export function missingUsageMonths(wanted: readonly UsageMonth[], present: readonly UsageMonth[]): UsageMonth[] {
+  const names = new Set(present.map((month) => month.name));
+  return wanted.filter((month) => !names.has(month.name));
+}
+
+/**
+ * The newest run of consecutive months among those given: the range it covers has a partition for
+ * every minute in it, so a query bounded to it skips the default partition. Null when there are none.
+ */
+export function newestContiguousMonths(months: readonly UsageMonth[]): { start: Date; end: Date } | null {
+  const sorted = [...months].sort((a, b) => b.start.getTime() - a.start.getTime());
+  if (sorted.length === 0) return null;
+  let start = sorted[0].start;
+  for (const month of sorted.slice(1)) {
+    if (month.end.getTime() !== start.getTime()) break;
+    start = month.start;
+  }
+  return { start, end: sorted[0].end };
+}
+
+/** The start of the minute containing the instant: a lower bound on the `minute` of its usage rows. */
+export function minuteOf(instant: Date): Date {
+  return new Date(instant.getTime() - (((instant.getTime() % MINUTE_MS) + MINUTE_MS) % MINUTE_MS));
+}

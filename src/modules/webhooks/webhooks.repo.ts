@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import { bulkInsert } from '../../db/bulk.ts';
+import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { bulkInsert, inIds } from '../../db/bulk.ts';
 import type { Executor, Transaction } from '../../db/client.ts';
 import { afterCursor, type Cursor } from '../../db/pagination.ts';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema/index.ts';
@@ -261,4 +261,66 @@ export async function listAttempts(executor: Executor, deliveryId: string): Prom
     .from(webhookAttempts)
     .where(eq(webhookAttempts.deliveryId, deliveryId))
     .orderBy(asc(webhookAttempts.startedAt), asc(webhookAttempts.attempt), asc(webhookAttempts.id));
+}
+
+/**
+ * An endpoint's deliveries of events since `since`, counted per UTC day of the event and status as
+ * it stands now (days with none left out), for the console's chart.
+ */
+export async function countDeliveriesByDay(
+  executor: Executor,
+  endpointId: string,
+  since: Date,
+): Promise<Array<{ day: string; status: string; count: number }>> {
+  const day = sql<string>`to_char(${webhookDeliveries.createdAt} at time zone 'UTC', 'YYYY-MM-DD')`;
+  const rows = await executor
+    .select({ day, status: webhookDeliveries.status, count: sql<number>`count(*)::int` })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.endpointId, endpointId), gte(webhookDeliveries.createdAt, since)))
+    .groupBy(day, webhookDeliveries.status)
+    .orderBy(day, webhookDeliveries.status);
+  return rows.map((row) => ({ day: String(row.day), status: row.status, count: Number(row.count) }));
+}
+
+/**
+ * Locks up to `limit` events created before `cutoff`, oldest first, that were fanned out and whose
+ * deliveries are all settled (succeeded or failed); events another transaction holds are skipped.
+ */
+export async function lockSettledEventsBefore(tx: Transaction, cutoff: Date, limit: number): Promise<string[]> {
+  const result = await tx.execute(sql`
+    select event.id from webhook_events event
+    where event.created_at < ${cutoff.toISOString()}::timestamptz
+      and event.fanned_out_at is not null
+      and not exists (
+        select 1 from webhook_deliveries delivery
+        where delivery.event_id = event.id and delivery.status in ('pending', 'sending')
+      )
+    order by event.created_at, event.id
+    limit ${limit}
+    for update of event skip locked`);
+  return rowsOf<{ id: string }>(result).map((row) => row.id);
+}
+
+/**
+ * Locks every delivery of these events and answers the events that have one not settled: a manual
+ * retry may have made one pending since they were picked, and the lock reads its latest state.
+ */
+export async function findEventsWithUnsettledDeliveries(tx: Transaction, eventIds: readonly string[]) {
+  if (eventIds.length === 0) return new Set<string>();
+  const rows = await tx
+    .select({ eventId: webhookDeliveries.eventId, status: webhookDeliveries.status })
+    .from(webhookDeliveries)
+    .where(inIds(webhookDeliveries.eventId, eventIds))
+    .for('update');
+  return new Set(rows.filter((row) => row.status === 'pending' || row.status === 'sending').map((row) => row.eventId));
+}
+
+/** Deletes events with their deliveries and those deliveries' attempts (the foreign keys cascade). */
+export async function deleteEvents(tx: Transaction, eventIds: readonly string[]): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const deleted = await tx
+    .delete(webhookEvents)
+    .where(inIds(webhookEvents.id, eventIds))
+    .returning({ id: webhookEvents.id });
+  return deleted.length;
 }

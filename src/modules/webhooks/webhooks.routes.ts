@@ -15,6 +15,7 @@ import {
 } from './webhook-endpoints.ts';
 import {
   type AttemptRow,
+  countDeliveriesByDay,
   type DeliveryRow,
   type EndpointRow,
   findDelivery,
@@ -53,10 +54,12 @@ const Events = Type.Array(
 );
 const Enabled = Type.Boolean({ description: 'Whether events are sent to it. A disabled endpoint gets no delivery.' });
 
+const DELIVERY_STATUSES = ['pending', 'sending', 'succeeded', 'failed'] as const;
 const DeliveryStatus = Type.Union(
-  [Type.Literal('pending'), Type.Literal('sending'), Type.Literal('succeeded'), Type.Literal('failed')],
+  DELIVERY_STATUSES.map((status) => Type.Literal(status)),
   { description: 'Only deliveries in this state.' },
 );
+const DAY_MS = 86_400_000;
 
 function presentEndpoint(endpoint: EndpointRow, options: { secret?: boolean } = {}) {
   return {
@@ -267,6 +270,47 @@ export function webhookRoutes(deps: Deps) {
           cursor: decodeCursor(request.query.cursor),
         });
         return toPage(rows, limit, presentDelivery);
+      },
+    );
+
+    app.get(
+      '/admin/webhook-endpoints/:endpoint_id/deliveries/daily',
+      {
+        schema: {
+          tags: ['webhooks'],
+          params: EndpointParams,
+          querystring: Type.Object({
+            days: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: 90,
+                default: 14,
+                description: 'How many UTC days to count, today included.',
+              }),
+            ),
+          }),
+          response: errors(400, 401, 403, 404),
+        },
+      },
+      async (request) => {
+        requireStaff(request, 'admin');
+        const endpoint = await findEndpoint(db, request.params.endpoint_id);
+        if (!endpoint) throw fail.notFound('webhook endpoint');
+        const days = request.query.days ?? 14;
+        const today = Math.floor(request.now.getTime() / DAY_MS) * DAY_MS;
+        const since = new Date(today - (days - 1) * DAY_MS);
+        const counts = await countDeliveriesByDay(db, endpoint.id, since);
+        const byDay = new Map<string, Record<(typeof DELIVERY_STATUSES)[number], number>>();
+        for (const entry of counts) {
+          const day = byDay.get(entry.day) ?? { pending: 0, sending: 0, succeeded: 0, failed: 0 };
+          if (Object.hasOwn(day, entry.status)) day[entry.status as keyof typeof day] += entry.count;
+          byDay.set(entry.day, day);
+        }
+        return {
+          as_of: request.now.toISOString(),
+          since: since.toISOString(),
+          days: [...byDay].map(([day, statuses]) => ({ day, ...statuses })),
+        };
       },
     );
 

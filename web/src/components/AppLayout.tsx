@@ -26,6 +26,7 @@ import {
   IconSelector,
   IconServer2,
   IconUsers,
+  IconWebhook,
 } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
@@ -140,6 +141,7 @@ function navigationOf(me: Me): { heading: string; items: NavItem[] } {
   }
   const isSupport = hasStaffRole(me.staff_roles, 'support');
   const isSales = hasStaffRole(me.staff_roles, 'sales');
+  const isAdmin = me.staff_roles.includes('admin');
   return {
     heading: 'Support console',
     items: [
@@ -148,6 +150,7 @@ function navigationOf(me: Me): { heading: string; items: NavItem[] } {
       ...(isSupport ? [{ to: '/support/email-locks', label: 'Email locks', icon: IconLock }] : []),
       ...(isSales ? [{ to: '/support/sales-inquiries', label: 'Sales inquiries', icon: IconMessages }] : []),
       { to: '/support/outbox', label: 'Outbox', icon: IconMail },
+      ...(isAdmin ? [{ to: '/support/webhooks', label: 'Webhooks', icon: IconWebhook }] : []),
     ],
   };
 }
