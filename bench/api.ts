@@ -63,6 +63,10 @@ export interface ApiResult {
   api_billing_p99_ms: number;
   api_billing_max_ms: number;
   api_send_lag_p99_ms: number;
+  /** The hello-world at the same fixed rate, same generator: the machine's floor for the figures above. */
+  api_hello_p50_ms: number;
+  api_hello_p99_ms: number;
+  api_hello_send_lag_p99_ms: number;
   api_light_rate_per_s?: number;
   api_billing_light_p50_ms?: number;
   api_billing_light_p99_ms?: number;
@@ -663,6 +667,17 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
     log(`at ${sizes.rate}/s, ${times(timed)} (load ${load.toFixed(2)}; read cache served ${percent(fixedHitRatio)})`);
 
     hello = await startHelloServer();
+    // The same fixed rate against the hello-world: the floor this machine and load generator give.
+    const helloTargets = targets.map((target) => ({ ...target, path: '/' }));
+    await fixedRate(hello.url, helloTargets, sizes.rate, sizes.warmUpSeconds, `hello-world warm-up at ${sizes.rate}/s`);
+    const helloTimed = await fixedRate(
+      hello.url,
+      helloTargets,
+      sizes.rate,
+      sizes.seconds,
+      `hello-world at ${sizes.rate}/s`,
+    );
+    log(`hello-world at ${sizes.rate}/s, ${times(helloTimed)} (send lag p99 ${helloTimed.lagP99.toFixed(2)} ms)`);
     const helloBefore = await fullSpeed(hello, targets, sizes, 'hello', 'hello-world at full speed');
     const [billing, fullSpeedHitRatio] = await hitRatioOf(server, () =>
       fullSpeed(server, targets, sizes, 'billing', 'billing route at full speed', env.DATABASE_URL),
@@ -707,6 +722,9 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
       api_billing_p99_ms: round(timed.p99, 2),
       api_billing_max_ms: round(timed.max, 1),
       api_send_lag_p99_ms: round(timed.lagP99, 2),
+      api_hello_p50_ms: round(helloTimed.p50, 2),
+      api_hello_p99_ms: round(helloTimed.p99, 2),
+      api_hello_send_lag_p99_ms: round(helloTimed.lagP99, 2),
       ...(light
         ? {
             api_light_rate_per_s: sizes.lightRate,

@@ -109,7 +109,7 @@ describe('OrgReadCache', () => {
     const readUsage = () => cache.read('unbilled:a', 'org_a', usage.load, { usage: true, maxAgeMs: 5_000 });
     await readUsage();
     await cache.read('billing:a', 'org_a', plan.load);
-    now = 4_999;
+    now = 3_999;
     await readUsage();
     expect(usage.loads).toBe(1);
     now = 5_000;
@@ -119,6 +119,38 @@ describe('OrgReadCache', () => {
     await readUsage();
     await cache.read('billing:a', 'org_a', plan.load);
     expect([usage.loads, plan.loads]).toEqual([3, 1]);
+    await cache.close();
+  });
+
+  it('reads an entry near its age limit again in the background, serving the old value meanwhile', async () => {
+    let now = 0;
+    const cache = await startedCache({ monotonicMs: () => now });
+    let value = 1;
+    let loads = 0;
+    let release = () => {};
+    const load = async () => {
+      loads++;
+      if (loads > 1) await new Promise<void>((resolve) => (release = resolve));
+      return value;
+    };
+    const read = () => cache.read('unbilled:b', 'org_b', load, { usage: true, maxAgeMs: 5_000 });
+    expect(await read()).toBe(1);
+    value = 2;
+    now = 3_999;
+    expect(await read()).toBe(1);
+    expect(loads).toBe(1);
+    now = 4_000;
+    expect(await read()).toBe(1); // served from memory; a refresh started
+    expect(await read()).toBe(1); // one refresh at a time, the old value meanwhile
+    expect(loads).toBe(2);
+    release();
+    await cache.sync();
+    expect(await read()).toBe(2);
+    expect({ hits: cache.hits, misses: cache.misses, refreshes: cache.refreshes }).toEqual({
+      hits: 4,
+      misses: 1,
+      refreshes: 1,
+    });
     await cache.close();
   });
 

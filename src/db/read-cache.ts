@@ -10,6 +10,8 @@ const RELISTEN_MS = 2_000;
 
 interface Entry {
   orgId: string;
+  /** A read to replace it is under way (refresh ahead). */
+  refreshing?: boolean;
   /** The change counter when the read that filled it started. */
   readAt: number;
   /** When it was filled (monotonic ms), for entries that may only be so old. */
@@ -59,6 +61,8 @@ export class OrgReadCache {
   private readonly options: ReadCacheOptions;
   hits = 0;
   misses = 0;
+  /** Reads made in the background to replace an entry near its age limit (refresh ahead). */
+  refreshes = 0;
 
   constructor(database: DatabaseHandle | undefined, options: ReadCacheOptions) {
     this.database = database;
@@ -107,6 +111,17 @@ export class OrgReadCache {
     const entry = this.entries.get(key);
     if (entry && this.isFresh(entry, options.maxAgeMs)) {
       this.hits++;
+      // Refresh ahead: past 80% of its age limit, a hot entry is read again in the background, so
+      // no request waits for the database only because the entry grew old.
+      if (options.maxAgeMs !== undefined && !entry.refreshing) {
+        if (this.monotonicMs() - entry.filledAtMs >= options.maxAgeMs * 0.8) {
+          entry.refreshing = true;
+          this.refreshes++;
+          this.fill(key, org, load, options, true).catch(() => {
+            entry.refreshing = false;
+          });
+        }
+      }
       return entry.value as T;
     }
     return this.fill(key, org, load, options);
@@ -117,8 +132,9 @@ export class OrgReadCache {
     org: string | ((value: T) => string | undefined),
     load: () => Promise<T>,
     options: ReadOptions,
+    refresh = false,
   ): Promise<T> {
-    this.misses++;
+    if (!refresh) this.misses++;
     const readAt = this.changes;
     const wasListening = this.listening;
     const value = await load();

@@ -350,13 +350,14 @@ export function createMetrics(
 
   new Counter({
     name: 'tierline_read_cache_reads_total',
-    help: "Reads of callers and billing snapshots through this process's read cache, by whether memory served them.",
+    help: "Reads of callers and billing answers through this process's read cache: served from memory (hit), from the database (miss), or read again in the background before their age limit (refresh).",
     labelNames: ['result'],
     registers,
     collect() {
       this.reset();
       this.inc({ result: 'hit' }, deps.readCache.hits);
       this.inc({ result: 'miss' }, deps.readCache.misses);
+      this.inc({ result: 'refresh' }, deps.readCache.refreshes);
     },
   });
 
