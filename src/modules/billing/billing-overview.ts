@@ -15,8 +15,9 @@ import { presentInvoice, presentLine, presentPaymentMethod, presentSubscription 
 export const USAGE_ESTIMATE_MAX_AGE_MS = 5_000;
 
 /**
- * The Billing and Usage overview as the JSON the API answers. The answer is kept in the read cache until the org changes, its usage estimate is older than USAGE_ESTIMATE_MAX_AGE_MS, or the
- * clock passes an instant that changes it (a calculation instant, a period's end).
+ * The Billing and Usage overview as the JSON the API answers. The answer is kept in the read cache
+ * until the org changes, its usage estimate is older than USAGE_ESTIMATE_MAX_AGE_MS, or the clock
+ * passes an instant that changes it (a calculation instant, a period's end).
  */
 export async function billingOverviewJson(executor: Executor, orgId: string, now: Date, cache: OrgReadCache) {
   const read: OrgReadCache['read'] = (...args) => cache.read(...args);
