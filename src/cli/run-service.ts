@@ -1,5 +1,6 @@
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createTierline, type Tierline } from '../tierline.ts';
+import { keepShortLivedObjectsYoung } from './garbage-collection.ts';
 
 /** How long a stopping process waits for requests in flight and work in hand before it gives up. */
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -9,6 +10,7 @@ const DRAIN_TIMEOUT_MS = 30_000;
  * SIGINT stop it cleanly: no new requests or work are taken, those in hand finish, then it exits.
  */
 export async function runService(roles: { http: boolean; worker: boolean }, command: string): Promise<void> {
+  keepShortLivedObjectsYoung();
   let config: Config;
   let tierline: Tierline;
   try {
