@@ -4,6 +4,7 @@
  * open-loop rate, then the route's throughput at full speed next to a Fastify hello-world measured
  * with the same load settings in the same run.
  */
+import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,16 +20,8 @@ import { createPersonalToken } from '../src/modules/identity/create-personal-tok
 import { hashPassword, SESSION_LIMITS } from '../src/modules/identity/index.ts';
 import { INACTIVITY } from '../src/modules/organizations/index.ts';
 import { createTierline } from '../src/tierline.ts';
-import {
-  json,
-  percentile,
-  progress,
-  request,
-  runConcurrently,
-  type ServerProcess,
-  startHelloServer,
-  startServer,
-} from './harness.ts';
+import { json, progress, runConcurrently, type ServerProcess, startHelloServer, startServer } from './harness.ts';
+import type { LoadMessage, LoadPlan, LoadResult } from './load-generator.ts';
 
 export interface ApiSizes {
   /** Orgs in the database, all told. */
@@ -67,6 +60,15 @@ export interface ApiResult {
   api_hello_p50_ms: number;
   api_hello_p99_ms: number;
   api_hello_send_lag_p99_ms: number;
+  /** Garbage-collection pauses of the server during the timed fixed-rate phase. */
+  api_server_gc_pauses: number;
+  api_server_gc_pause_max_ms: number;
+  api_server_gc_pause_total_ms: number;
+  /** SQL statements the server sent per request during that phase, background refreshes included. */
+  api_statements_per_request_at_rate: number;
+  /** The share of the machine's CPU time the hypervisor took during the timed phases, in %. */
+  api_cpu_steal_pct: number;
+  api_hello_cpu_steal_pct: number;
   api_light_rate_per_s?: number;
   api_billing_light_p50_ms?: number;
   api_billing_light_p99_ms?: number;
@@ -368,72 +370,37 @@ async function checkOverviews(base: URL, targets: Target[]): Promise<number> {
 }
 
 /**
- * Open loop: request i is sent at start + i / rate whatever the earlier answers do, so slow answers
- * do not lower the offered load (requests wait for a free connection on the client if need be, and
- * that wait counts). Times run from sending to the end of the answer body.
+ * Requests at a fixed rate for `seconds`, sent and timed by bench/load-generator.ts in its own
+ * process; every answer must be 200.
  */
 async function fixedRate(base: URL, targets: Target[], rate: number, seconds: number, label: string) {
-  const total = Math.round(rate * seconds);
-  const latencies = new Float64Array(total);
-  const lags = new Float64Array(total);
-  const failures: string[] = [];
-  let sent = 0;
-  let done = 0;
   const bar = progress(label, seconds, ' s');
-  const start = performance.now() + 20;
-  await new Promise<void>((resolve, reject) => {
-    let guard: NodeJS.Timeout | undefined;
-    const finish = () => {
-      if (++done !== total) return;
-      clearTimeout(guard);
-      resolve();
+  const child = fork(fileURLToPath(new URL('./load-generator.ts', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const result = await new Promise<LoadResult>((resolve, reject) => {
+    child.on('message', (message: LoadMessage) => {
+      if ('elapsedSeconds' in message) bar.update(message.elapsedSeconds);
+      else if ('result' in message) resolve(message.result);
+      else reject(new Error(`${label}: ${message.error}`));
+    });
+    child.once('exit', (code) => reject(new Error(`${label}: the load generator exited with ${code}`)));
+    const plan: LoadPlan = {
+      base: base.origin,
+      targets: targets.map(({ path, authorization }) => ({ path, authorization })),
+      rate,
+      seconds,
+      drainSeconds: DRAIN_S,
     };
-    const tick = () => {
-      const now = performance.now();
-      while (sent < total && start + (sent * 1000) / rate <= now) {
-        const index = sent++;
-        const target = targets[index % targets.length];
-        const sentAt = performance.now();
-        lags[index] = sentAt - (start + (index * 1000) / rate);
-        request(base, 'GET', target.path, { headers: { authorization: target.authorization } }).then(
-          (answer) => {
-            latencies[index] = performance.now() - sentAt;
-            if (answer.status !== 200) failures.push(`${answer.status} ${answer.body.slice(0, 200)}`);
-            finish();
-          },
-          (error: Error) => {
-            latencies[index] = performance.now() - sentAt;
-            failures.push(error.message);
-            finish();
-          },
-        );
-      }
-      bar.update(Math.floor((now - start) / 1000));
-      if (sent < total) setTimeout(tick, 1);
-      else if (done < total) {
-        // A server far behind the rate: the run stops rather than wait on it without end.
-        guard = setTimeout(
-          () =>
-            reject(new Error(`${total - done} of ${total} requests unanswered ${DRAIN_S} s after the last was sent`)),
-          DRAIN_S * 1000,
-        );
-      }
-    };
-    tick();
+    child.send(plan);
   });
   bar.stop();
-  if (failures.length) {
-    throw new Error(`${failures.length} of ${total} answers were not 200, the first: ${failures[0]}`);
+  if (result.failureCount) {
+    throw new Error(
+      `${result.failureCount} of ${result.requests} answers were not 200, the first: ${result.failures[0]}`,
+    );
   }
-  const sorted = Array.from(latencies).sort((a, b) => a - b);
-  const lagSorted = Array.from(lags).sort((a, b) => a - b);
-  return {
-    requests: total,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    max: sorted[sorted.length - 1],
-    lagP99: percentile(lagSorted, 99),
-  };
+  return result;
 }
 
 /** CPU seconds (user and system) a process has used so far, from /proc (Linux, 100 ticks a second). */
@@ -538,18 +505,44 @@ async function fullSpeed(
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
+/** The machine's CPU time so far, all told and stolen by the hypervisor, in ticks (/proc/stat). */
+function machineCpuTimes(): { total: number; steal: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: sum(fields), steal: fields[7] ?? 0 };
+  } catch {
+    return { total: 0, steal: 0 }; // not Linux
+  }
+}
+
+/** The share of the machine's CPU time the hypervisor took between two readings (0 to 1). */
+function stealShare(before: { total: number; steal: number }, after: { total: number; steal: number }): number {
+  const total = after.total - before.total;
+  return total > 0 ? (after.steal - before.steal) / total : 0;
+}
+
+interface ServerCount {
+  statements: Map<string, number>;
+  gcPausesMs: number[];
+}
+
 /**
- * Starts or stops the server's count of statements by text (bench/query-count.ts, on SIGUSR2) and
- * returns what it wrote: nothing on start, the counts since the start on stop.
+ * Starts or stops the server's count of statements by text and of its garbage-collection pauses
+ * (bench/query-count.ts, on SIGUSR2) and returns what it wrote: nothing on start, the counts since
+ * the start on stop.
  */
-async function toggleStatementCount(server: ServerProcess, file: string): Promise<Map<string, number>> {
+async function toggleServerCount(server: ServerProcess, file: string): Promise<ServerCount> {
   rmSync(file, { force: true });
   server.child.kill('SIGUSR2');
   for (let waited = 0; !existsSync(file); waited += 10) {
     if (waited > 5000) throw new Error('the server did not write its statement counts');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return new Map(Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>));
+  const written = JSON.parse(readFileSync(file, 'utf8')) as {
+    statements: Record<string, number>;
+    gcPausesMs: number[];
+  };
+  return { statements: new Map(Object.entries(written.statements)), gcPausesMs: written.gcPausesMs };
 }
 
 /**
@@ -559,13 +552,13 @@ async function toggleStatementCount(server: ServerProcess, file: string): Promis
 async function statementsPerRequest(server: ServerProcess, file: string, targets: Target[], plan: Target['plan']) {
   const n = 200;
   const chosen = targets.filter((target) => target.plan === plan);
-  await toggleStatementCount(server, file);
+  await toggleServerCount(server, file);
   for (let i = 0; i < n; i++) {
     const target = chosen[i % chosen.length];
     await json(server.url, 'GET', target.path, undefined, 200, { authorization: target.authorization });
   }
-  const counted = await toggleStatementCount(server, file);
-  const perRequest: Array<[string, number]> = [...counted].map(([text, count]) => [
+  const counted = await toggleServerCount(server, file);
+  const perRequest: Array<[string, number]> = [...counted.statements].map(([text, count]) => [
     text.replace(/\s+/g, ' '),
     count / n,
   ]);
@@ -619,6 +612,7 @@ function shuffled<T>(items: T[]): T[] {
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 const percent = (ratio: number) => `${(ratio * 100).toFixed(1)} % of reads`;
+const percentOf = (ratio: number) => `${(ratio * 100).toFixed(1)} %`;
 
 export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Promise<ApiResult> {
   const log = (text: string) => console.log(`   ${text}`);
@@ -646,8 +640,6 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
     const repeated = await statementsOf(server, countsFile, targets, 'read again');
 
     server.resetPeakRss();
-    await fixedRate(server.url, targets, sizes.rate, sizes.warmUpSeconds, `warm-up at ${sizes.rate}/s`);
-    const load = os.loadavg()[0];
     const times = (phase: Awaited<ReturnType<typeof fixedRate>>) =>
       `${phase.requests} requests: p50 ${phase.p50.toFixed(2)} ms, p99 ${phase.p99.toFixed(2)} ms, max ${phase.max.toFixed(1)} ms`;
     // At a light rate too: what one request costs when the server is not behind.
@@ -661,15 +653,29 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
         )
       : undefined;
     if (light) log(`at ${sizes.lightRate}/s, ${times(light)}`);
+    // Right before the timed phase: at the light rate most usage estimates grew older than their
+    // limit, and the first second at full rate would otherwise read them all again at once.
+    await fixedRate(server.url, targets, sizes.rate, sizes.warmUpSeconds, `warm-up at ${sizes.rate}/s`);
+    const load = os.loadavg()[0];
+    await toggleServerCount(server, countsFile);
+    const cpuBeforeTimed = machineCpuTimes();
     const [timed, fixedHitRatio] = await hitRatioOf(server, () =>
       fixedRate(server.url, targets, sizes.rate, sizes.seconds, `fixed rate ${sizes.rate}/s`),
     );
+    const timedSteal = stealShare(cpuBeforeTimed, machineCpuTimes());
+    const underLoad = await toggleServerCount(server, countsFile);
+    const gcPauses = underLoad.gcPausesMs;
+    const statementsAtRate = sum([...underLoad.statements.values()]) / timed.requests;
     log(`at ${sizes.rate}/s, ${times(timed)} (load ${load.toFixed(2)}; read cache served ${percent(fixedHitRatio)})`);
+    log(
+      `  server: ${gcPauses.length} garbage-collection pauses, longest ${Math.max(0, ...gcPauses).toFixed(1)} ms, ${sum(gcPauses).toFixed(0)} ms in all; ${statementsAtRate.toFixed(3)} statements per request; CPU stolen by the hypervisor ${percentOf(timedSteal)}`,
+    );
 
     hello = await startHelloServer();
     // The same fixed rate against the hello-world: the floor this machine and load generator give.
     const helloTargets = targets.map((target) => ({ ...target, path: '/' }));
     await fixedRate(hello.url, helloTargets, sizes.rate, sizes.warmUpSeconds, `hello-world warm-up at ${sizes.rate}/s`);
+    const cpuBeforeHello = machineCpuTimes();
     const helloTimed = await fixedRate(
       hello.url,
       helloTargets,
@@ -677,7 +683,10 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
       sizes.seconds,
       `hello-world at ${sizes.rate}/s`,
     );
-    log(`hello-world at ${sizes.rate}/s, ${times(helloTimed)} (send lag p99 ${helloTimed.lagP99.toFixed(2)} ms)`);
+    const helloSteal = stealShare(cpuBeforeHello, machineCpuTimes());
+    log(
+      `hello-world at ${sizes.rate}/s, ${times(helloTimed)} (send lag p99 ${helloTimed.lagP99.toFixed(2)} ms; CPU stolen ${percentOf(helloSteal)})`,
+    );
     const helloBefore = await fullSpeed(hello, targets, sizes, 'hello', 'hello-world at full speed');
     const [billing, fullSpeedHitRatio] = await hitRatioOf(server, () =>
       fullSpeed(server, targets, sizes, 'billing', 'billing route at full speed', env.DATABASE_URL),
@@ -725,6 +734,12 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
       api_hello_p50_ms: round(helloTimed.p50, 2),
       api_hello_p99_ms: round(helloTimed.p99, 2),
       api_hello_send_lag_p99_ms: round(helloTimed.lagP99, 2),
+      api_server_gc_pauses: gcPauses.length,
+      api_server_gc_pause_max_ms: round(Math.max(0, ...gcPauses), 1),
+      api_server_gc_pause_total_ms: Math.round(sum(gcPauses)),
+      api_statements_per_request_at_rate: round(statementsAtRate, 3),
+      api_cpu_steal_pct: round(timedSteal * 100, 1),
+      api_hello_cpu_steal_pct: round(helloSteal * 100, 1),
       ...(light
         ? {
             api_light_rate_per_s: sizes.lightRate,

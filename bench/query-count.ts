@@ -1,15 +1,19 @@
 /**
  * Loaded into the benchmark's server process (`node --import ./bench/query-count.ts src/main.ts`):
  * counts the SQL statements the process sends, by text, through node-postgres and PGlite, so that
- * the benchmark can tell how many statements, and which, one request costs. SIGUSR2 starts a count
- * (and writes `{}` to the file named by TIERLINE_BENCH_QUERY_COUNTS); the next one stops it and
- * writes the counts there. Outside a count the wrapper costs one test per statement.
+ * the benchmark can tell how many statements, and which, one request costs; and the process's
+ * garbage-collection pauses. SIGUSR2 starts a count (and writes an empty one to the file named by
+ * TIERLINE_BENCH_QUERY_COUNTS); the next one stops it and writes
+ * `{ statements: { text: count }, gcPausesMs: [...] }` there. Outside a count the wrapper costs one
+ * test per statement.
  */
 import { writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 const counts = new Map<string, number>();
+const gcPausesMs: number[] = [];
 let counting = false;
 const file = process.env.TIERLINE_BENCH_QUERY_COUNTS;
 
@@ -35,8 +39,15 @@ function wrapQuery(prototype: object) {
 wrapQuery(pg.Client.prototype);
 wrapQuery(PGlite.prototype);
 
+new PerformanceObserver((list) => {
+  if (counting) for (const entry of list.getEntries()) gcPausesMs.push(entry.duration);
+}).observe({ entryTypes: ['gc'] });
+
 process.on('SIGUSR2', () => {
-  if (!counting) counts.clear();
+  if (!counting) {
+    counts.clear();
+    gcPausesMs.length = 0;
+  }
   counting = !counting;
-  if (file) writeFileSync(file, JSON.stringify(Object.fromEntries(counts)));
+  if (file) writeFileSync(file, JSON.stringify({ statements: Object.fromEntries(counts), gcPausesMs }));
 });
