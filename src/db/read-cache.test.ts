@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from './client.ts';
-import { ORG_CHANGES_CHANNEL, OrgReadCache } from './read-cache.ts';
+import { ORG_CHANGES_CHANNEL, OrgReadCache, USAGE_NOTICE_INTERVAL_MS } from './read-cache.ts';
 
 // A real database (embedded, or the server DATABASE_URL names): the notices travel through
 // PostgreSQL's NOTIFY as they do in production.
@@ -115,11 +115,60 @@ describe('OrgReadCache', () => {
     now = 5_000;
     await readUsage();
     expect(usage.loads).toBe(2);
-    cache.forgetUsage('org_a');
+    cache.usageAccepted('org_a');
     await readUsage();
     await cache.read('billing:a', 'org_a', plan.load);
     expect([usage.loads, plan.loads]).toEqual([3, 1]);
     await cache.close();
+  });
+
+  it("forgets another process's entries for the orgs whose usage it accepted, within the notice interval", async () => {
+    const accepting = await startedCache();
+    const reading = await startedCache();
+    const usageOf = (cache: OrgReadCache, orgId: string, source: ReturnType<typeof counting<bigint>>) =>
+      cache.read(`unbilled:${orgId}`, orgId, source.load, { usage: true, maxAgeMs: 60_000 });
+    const [c, d, plan] = [counting(1n), counting(2n), counting('plus')];
+    await usageOf(reading, 'org_c', c);
+    await usageOf(reading, 'org_d', d);
+    await reading.read('billing:org_c', 'org_c', plan.load);
+    // The accepting process forgets at once and keeps its own later read: its notice is not for it.
+    const own = counting(3n);
+    await usageOf(accepting, 'org_c', own);
+    accepting.usageAccepted('org_c');
+    await usageOf(accepting, 'org_c', own);
+    const sentAt = performance.now();
+    for (;;) {
+      await usageOf(reading, 'org_c', c);
+      if (c.loads === 2 || performance.now() - sentAt > 5_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(c.loads).toBe(2);
+    expect(performance.now() - sentAt).toBeLessThan(USAGE_NOTICE_INTERVAL_MS + 1_000);
+    await accepting.sync();
+    await reading.sync();
+    await usageOf(reading, 'org_d', d);
+    await reading.read('billing:org_c', 'org_c', plan.load);
+    await usageOf(accepting, 'org_c', own);
+    // Only org_c's usage: org_d's estimate, org_c's plan and the accepting process's own read stay.
+    expect([c.loads, d.loads, plan.loads, own.loads]).toEqual([2, 1, 1, 2]);
+    await accepting.close();
+    await reading.close();
+  });
+
+  it('announces "*" past 200 orgs in one interval, and what was accepted just before it closes', async () => {
+    const accepting = await startedCache();
+    const reading = await startedCache();
+    const sources = Array.from({ length: 3 }, () => counting(1n));
+    const read = (index: number) =>
+      reading.read(`unbilled:${index}`, `org_${index}`, sources[index].load, { usage: true, maxAgeMs: 60_000 });
+    for (const index of [0, 1, 2]) await read(index);
+    // 201 other orgs: every usage-dependent entry goes, whichever org it is about.
+    for (let i = 0; i < 201; i++) accepting.usageAccepted(`org_many_${i}`);
+    await accepting.close(); // sends what it gathered before it stops
+    await reading.sync();
+    for (const index of [0, 1, 2]) await read(index);
+    expect(sources.map((source) => source.loads)).toEqual([2, 2, 2]);
+    await reading.close();
   });
 
   it('reads an entry near its age limit again in the background, serving the old value meanwhile', async () => {

@@ -5,6 +5,14 @@ import type { DatabaseHandle } from './client.ts';
 export const ORG_CHANGES_CHANNEL = 'tierline_org_changed';
 /** Notices this process sends itself to know it has seen every change committed before them. */
 const SYNC_PREFIX = 'sync:';
+/**
+ * Notices of accepted usage, which no trigger sends (one per report would serialize ingestion's
+ * commits): `usage:<process>:<org ids, comma-separated, or *>`, at most one per process per interval.
+ */
+const USAGE_PREFIX = 'usage:';
+export const USAGE_NOTICE_INTERVAL_MS = 500;
+/** Past this many orgs in one interval the notice says '*' (a notice's payload is at most 8,000 bytes). */
+const MAX_ORGS_PER_NOTICE = 200;
 const SYNC_TIMEOUT_MS = 2_000;
 const RELISTEN_MS = 2_000;
 
@@ -48,6 +56,11 @@ export class OrgReadCache {
   private readonly usageChangedAt = new Map<string, number>();
   private changes = 0;
   private forgotAllAt = 0;
+  private usageForgotAllAt = 0;
+  /** Orgs whose usage this process accepted since its last usage notice. */
+  private readonly usageToAnnounce = new Set<string>();
+  private announceTimer?: NodeJS.Timeout;
+  private announcing?: Promise<void>;
   private listening = false;
   private readonly maxEntries: number;
   private readonly monotonicMs: () => number;
@@ -89,6 +102,9 @@ export class OrgReadCache {
   }
 
   async close(): Promise<void> {
+    // Usage accepted just before stopping is still announced (the other processes' estimates).
+    clearTimeout(this.announceTimer);
+    await this.announceUsage();
     this.closed = true;
     this.listening = false;
     clearTimeout(this.relistenTimer);
@@ -160,9 +176,40 @@ export class OrgReadCache {
     this.entries.delete(key);
   }
 
-  /** Forgets what depends on the org's usage (this process just accepted usage for it). */
-  forgetUsage(orgId: string): void {
+  /**
+   * This process accepted usage for the org: what depends on its usage is forgotten here at once,
+   * and in the other processes when the usage notice, sent within USAGE_NOTICE_INTERVAL_MS for every
+   * org of the interval, reaches them. A notice lost with its process leaves their entries to their
+   * age limit.
+   */
+  usageAccepted(orgId: string): void {
     this.noteChange(this.usageChangedAt, orgId);
+    if (!this.options.enabled || !this.database || this.closed) return;
+    this.usageToAnnounce.add(orgId);
+    if (this.announceTimer) return;
+    this.announceTimer = setTimeout(() => {
+      this.announceTimer = undefined;
+      void this.announceUsage();
+    }, USAGE_NOTICE_INTERVAL_MS);
+    this.announceTimer.unref();
+  }
+
+  /** Sends one usage notice for the orgs gathered since the last one (after the one under way). */
+  private async announceUsage(): Promise<void> {
+    await this.announcing;
+    if (this.usageToAnnounce.size === 0 || !this.database) return;
+    const orgs = this.usageToAnnounce.size > MAX_ORGS_PER_NOTICE ? '*' : [...this.usageToAnnounce].join(',');
+    this.usageToAnnounce.clear();
+    const database = this.database;
+    this.announcing = database
+      .notify(ORG_CHANGES_CHANNEL, `${USAGE_PREFIX}${this.syncToken}:${orgs}`)
+      .catch(() => {
+        // Not announced: the other processes serve their estimates until the age limit at most.
+      })
+      .finally(() => {
+        this.announcing = undefined;
+      });
+    await this.announcing;
   }
 
   /**
@@ -199,6 +246,19 @@ export class OrgReadCache {
   private onNotice(payload: string): void {
     if (payload.startsWith(SYNC_PREFIX)) {
       this.syncWaiters.get(payload)?.();
+      return;
+    }
+    if (payload.startsWith(USAGE_PREFIX)) {
+      const [sender, orgs = ''] = splitOnce(payload.slice(USAGE_PREFIX.length), ':');
+      // This process forgot those orgs' usage when it accepted it.
+      if (sender === this.syncToken) return;
+      if (orgs === '*') {
+        this.changes++;
+        this.usageForgotAllAt = this.changes;
+        this.usageChangedAt.clear();
+        return;
+      }
+      for (const orgId of orgs.split(',')) this.noteChange(this.usageChangedAt, orgId);
       return;
     }
     if (payload === '*') {
@@ -240,11 +300,17 @@ export class OrgReadCache {
   private isValid(entry: Entry): boolean {
     if (entry.readAt < this.forgotAllAt) return false;
     if (entry.readAt < (this.orgChangedAt.get(entry.orgId) ?? 0)) return false;
-    return !entry.usage || entry.readAt >= (this.usageChangedAt.get(entry.orgId) ?? 0);
+    if (!entry.usage) return true;
+    return entry.readAt >= this.usageForgotAllAt && entry.readAt >= (this.usageChangedAt.get(entry.orgId) ?? 0);
   }
 
   private isFresh(entry: Entry, maxAgeMs: number | undefined): boolean {
     if (!this.listening || !this.isValid(entry)) return false;
     return maxAgeMs === undefined || this.monotonicMs() - entry.filledAtMs < maxAgeMs;
   }
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + separator.length)];
 }

@@ -186,9 +186,9 @@ describe.skipIf(!process.env.DATABASE_URL)('the read cache across processes', ()
     await other.close();
   });
 
-  /** Polls the other process until the answer passes, for up to a second. */
-  async function eventually(check: () => Promise<boolean>) {
-    const until = Date.now() + 1_000;
+  /** Polls the other process until the answer passes, for up to `ms`. */
+  async function eventually(check: () => Promise<boolean>, ms = 1_000) {
+    const until = Date.now() + ms;
     while (!(await check())) {
       if (Date.now() > until) return false;
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -236,6 +236,27 @@ describe.skipIf(!process.env.DATABASE_URL)('the read cache across processes', ()
     expect(await eventually(async () => (await callOther('GET', path, { token: owner.token })).status === 403)).toBe(
       true,
     );
+  });
+
+  it('shows usage reported through the other process in the estimate within its notice interval, not the age limit', async () => {
+    const billing = billingHelpers(t);
+    const owner = await withToken(await signUpOwner(t));
+    await billing.subscribePlus(owner);
+    const path = `/v1/orgs/${owner.orgId}/billing`;
+    const usageLine = async () => {
+      const answer = await callOther('GET', path, { token: owner.token });
+      return answer.body.upcoming.estimate.lines.find((line: any) => line.kind === 'usage')?.quantity ?? 0;
+    };
+    expect(await usageLine()).toBe(0);
+    expect(await usageLine()).toBe(0); // kept: the age limit is a minute away
+    const runtime = await billing.runtime(owner);
+    const reported = await t.call('POST', '/v1/runtime/usage', {
+      token: runtime.token,
+      body: { report_id: 'other-process-1', usage: [{ timestamp: await billing.now(), requests: 1_500_000 }] },
+    });
+    expectStatus(reported, 200);
+    // The notice goes out within half a second (USAGE_NOTICE_INTERVAL_MS); the age limit is a minute.
+    expect(await eventually(async () => (await usageLine()) === 1_500_000, 2_000)).toBe(true);
   });
 
   it('keeps nothing while its listening connection is down, and caches again once it is back', async () => {

@@ -9,10 +9,12 @@ import { planName } from './end-subscription.ts';
 import { presentInvoice, presentLine, presentPaymentMethod, presentSubscription } from './present.ts';
 
 /**
- * How old the usage in an estimate may be when it was reported through another process (usage this
- * process accepts shows at once). Everything else in the overview is as of the last committed change.
+ * How old the usage in a kept estimate may be. Usage this process accepts shows at once, and usage
+ * another process accepts as soon as its usage notice arrives (within about half a second,
+ * USAGE_NOTICE_INTERVAL_MS); this limit only matters when such a notice was lost with its process.
+ * Everything else in the overview is as of the last committed change.
  */
-export const USAGE_ESTIMATE_MAX_AGE_MS = 5_000;
+export const USAGE_ESTIMATE_MAX_AGE_MS = 60_000;
 
 /**
  * The Billing and Usage overview as the JSON the API answers. The answer is kept in the read cache

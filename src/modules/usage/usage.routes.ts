@@ -76,7 +76,7 @@ export function usageRoutes(deps: Deps) {
           usage: request.body.usage,
         });
         // This process shows its own accepted usage at once; other processes within seconds.
-        if (!result.duplicate) deps.readCache.forgetUsage(runtime.orgId);
+        if (!result.duplicate) deps.readCache.usageAccepted(runtime.orgId);
         base.metrics.countUsageReport(result.duplicate ? 'duplicate' : 'accepted', result);
         return {
           accepted: true,
