@@ -25,16 +25,19 @@ import {
 // Webhooks in the support console, in a real browser: an admin adds an endpoint that points at a
 // receiver this test runs (it answers 500 to the first request, then 200), copies the secret shown
 // once, sees an org's deactivation fail to arrive, retries it and sees it delivered; disables,
-// enables and rotates the secret. Staff without the admin role are not offered the page.
+// enables and rotates the secret; edits an endpoint and deletes one. Staff without the admin role are
+// not offered the page.
 
 const CLOCK_START = '2026-09-07T09:00:00.000Z';
 let tierline: Tierline;
 let browser: Browser;
 let receiver: Server;
 let receiverUrl: string;
-const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = [];
 /** Orgs whose events the receiver always refuses with a 500. */
 const refusedOrgs = new Set<string>();
+/** Where the receiver refuses every event with a 500. */
+const REFUSING_PATH = '/hooks/refusing';
 
 beforeAll(async () => {
   receiver = createServer((request, response) => {
@@ -42,8 +45,9 @@ beforeAll(async () => {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      received.push({ headers: request.headers, body });
-      const isRefused = received.length === 1 || refusedOrgs.has(JSON.parse(body).org_id);
+      const path = request.url ?? '';
+      received.push({ path, headers: request.headers, body });
+      const isRefused = received.length === 1 || refusedOrgs.has(JSON.parse(body).org_id) || path === REFUSING_PATH;
       response.writeHead(isRefused ? 500 : 200, { 'content-type': 'text/plain' });
       response.end(isRefused ? 'receiver not ready' : 'ok');
     });
@@ -267,6 +271,144 @@ describe('Webhooks in the support console', () => {
     await page.setViewportSize({ width: 1280, height: 1280 });
     await page.screenshot({ path: join(screenshotDir, 'support-webhooks-week-top.png') });
     await expectAccessible(page);
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('edits an endpoint: a refused URL shows at its field and changes nothing; saved changes show and apply', async () => {
+    const admin = await staffClient(tierline);
+    const origin = new URL(receiverUrl).origin;
+    const endpoint = await admin.expect(201, 'POST', '/v1/admin/webhook-endpoints', {
+      url: `${origin}/hooks/before`,
+      description: 'Invoices receiver',
+      events: ['invoice.paid'],
+    });
+    const { page, errors, close } = await openPage(browser);
+    await logInAsStaff(page, ADMIN);
+    await page.goto(`${tierline.url}/support/webhooks/${endpoint.id}`);
+    await page.getByRole('heading', { name: `${origin}/hooks/before`, level: 1 }).waitFor();
+
+    // The form starts from what the endpoint has.
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    const form = page.getByRole('dialog', { name: 'Edit the webhook endpoint' });
+    const url = form.getByLabel('URL', { exact: true });
+    const description = form.getByLabel('Description (optional)');
+    expect(await url.inputValue()).toBe(`${origin}/hooks/before`);
+    expect(await description.inputValue()).toBe('Invoices receiver');
+    expect(await form.getByRole('radio', { name: 'Only the event types chosen below' }).isChecked()).toBe(true);
+    await form.getByText('invoice.paid', { exact: true }).waitFor();
+
+    // A URL the API refuses: its reason at the URL field, and the endpoint as it was.
+    await url.fill('https://ops:hunter2@example.com/hooks');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    const refusal = 'The URL must not carry a user name or password.';
+    await form.getByText(refusal).waitFor();
+    expect(await url.getAttribute('aria-invalid')).toBe('true');
+    const describedBy = await url.evaluate((input) =>
+      (input.getAttribute('aria-describedby') ?? '')
+        .split(' ')
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' '),
+    );
+    expect(describedBy).toContain(refusal);
+    await expectAccessible(page);
+    expect(await admin.expect(200, 'GET', `/v1/admin/webhook-endpoints/${endpoint.id}`)).toMatchObject({
+      url: `${origin}/hooks/before`,
+      description: 'Invoices receiver',
+      events: ['invoice.paid'],
+    });
+
+    // A new URL, note and event types.
+    await url.fill(`${origin}/hooks/after`);
+    await description.fill('Sign-ups receiver');
+    await form.getByRole('combobox', { name: 'Event types' }).click();
+    await page.keyboard.press('Backspace');
+    await page.getByRole('option', { name: /^org\.created/ }).click();
+    await page.getByRole('option', { name: /^subscription\.started/ }).click();
+    await page.keyboard.press('Escape');
+    expect(await form.getByText('invoice.paid', { exact: true }).count()).toBe(0);
+    expect(await form.getByText(refusal).count()).toBe(0);
+    await screenshot(page, 'support-webhooks-edit');
+    await expectAccessible(page);
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await form.waitFor({ state: 'detached' });
+    await page.getByText('Endpoint saved').waitFor();
+    await page.getByRole('heading', { name: `${origin}/hooks/after`, level: 1 }).waitFor();
+    await page.getByText('Sign-ups receiver').waitFor();
+    await page.getByText('org.created', { exact: true }).waitFor();
+    await page.getByText('subscription.started', { exact: true }).waitFor();
+    expect(await page.getByText('invoice.paid', { exact: true }).count()).toBe(0);
+    expect(await page.getByText('Invoices receiver').count()).toBe(0);
+    expect(await admin.expect(200, 'GET', `/v1/admin/webhook-endpoints/${endpoint.id}`)).toMatchObject({
+      url: `${origin}/hooks/after`,
+      description: 'Sign-ups receiver',
+      events: ['org.created', 'subscription.started'],
+    });
+
+    // Events of the new types go to the new URL.
+    const org = await signUpOrg(tierline, 'edited', 'Babbage Engines');
+    const clock = await new ApiClient(tierline.url).expect(200, 'GET', '/v1/test-clock');
+    await advanceClock(tierline, new Date(Date.parse(clock.now) + 60_000).toISOString());
+    const toEndpoint = (path: string) =>
+      received.filter((entry) => entry.path === path && JSON.parse(entry.body).org_id === org.orgId);
+    await expect
+      .poll(() => toEndpoint('/hooks/after').map((entry) => JSON.parse(entry.body).type))
+      .toEqual(['org.created']);
+    expect(toEndpoint('/hooks/before')).toEqual([]);
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('deletes an endpoint after confirming: it leaves the list, and its waiting delivery is never sent', async () => {
+    const admin = await staffClient(tierline);
+    const doomedUrl = `${new URL(receiverUrl).origin}${REFUSING_PATH}`;
+    const endpoint = await admin.expect(201, 'POST', '/v1/admin/webhook-endpoints', {
+      url: doomedUrl,
+      description: 'Retired receiver',
+      events: ['org.created'],
+    });
+    // An event it refuses: its delivery waits for a retry.
+    await signUpOrg(tierline, 'doomed', 'Jacquard Looms');
+    const start = Date.parse((await new ApiClient(tierline.url).expect(200, 'GET', '/v1/test-clock')).now);
+    await advanceClock(tierline, new Date(start + 60_000).toISOString());
+    const toDoomed = () => received.filter((entry) => entry.path === REFUSING_PATH).length;
+    await expect.poll(toDoomed).toBe(1);
+    const waiting = await admin.expect(
+      200,
+      'GET',
+      `/v1/admin/webhook-endpoints/${endpoint.id}/deliveries?status=pending`,
+    );
+    expect(waiting.data).toHaveLength(1);
+
+    const { page, errors, close } = await openPage(browser);
+    await logInAsStaff(page, ADMIN);
+    await page.goto(`${tierline.url}/support/webhooks/${endpoint.id}`);
+    await page.getByRole('heading', { name: doomedUrl, level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Delete endpoint' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete this endpoint?' });
+    await confirm.getByText(/Deliveries not yet made, .* are dropped and never sent/).waitFor();
+    expect(await confirm.getByTestId('waiting-deliveries').innerText()).toBe('It has 1 delivery waiting now.');
+    await screenshot(page, 'support-webhooks-delete');
+    await expectAccessible(page);
+    await confirm.getByRole('button', { name: 'Delete endpoint' }).click();
+
+    // Back on the list, without it.
+    await page.waitForURL(`${tierline.url}/support/webhooks`);
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    await page.getByText('Endpoint deleted').waitFor();
+    await page.getByRole('link', { name: receiverUrl }).waitFor();
+    expect(await page.getByTestId(`endpoint-${endpoint.id}`).count()).toBe(0);
+    expect(await page.getByText(doomedUrl).count()).toBe(0);
+    await expectAccessible(page);
+    expect(await admin.expect(404, 'GET', `/v1/admin/webhook-endpoints/${endpoint.id}`)).toMatchObject({
+      error: { code: 'not_found' },
+    });
+    const listed = await admin.expect(200, 'GET', '/v1/admin/webhook-endpoints?limit=100');
+    expect(listed.data.map((entry: { id: string }) => entry.id)).not.toContain(endpoint.id);
+
+    // A day on, past every retry it would have had: nothing more was sent to it.
+    await advanceClock(tierline, new Date(start + 86_400_000).toISOString());
+    expect(toDoomed()).toBe(1);
     expect(errors).toEqual([]);
     await close();
   });

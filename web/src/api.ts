@@ -361,6 +361,23 @@ export interface WebhookEndpoint {
   previous_secret_expires_at?: string | null;
 }
 
+/** What PATCH /v1/admin/webhook-endpoints/{endpoint_id} changes; a field left out stays as it is. */
+export interface WebhookEndpointChanges {
+  url?: string;
+  /** An empty string clears it. */
+  description?: string;
+  events?: string[];
+  enabled?: boolean;
+}
+
+/** Changes an endpoint (admin); answers it as it is now, without its secret. */
+export const updateWebhookEndpoint = (endpointId: string, changes: WebhookEndpointChanges) =>
+  api<WebhookEndpoint>('PATCH', `/v1/admin/webhook-endpoints/${encodeURIComponent(endpointId)}`, changes);
+
+/** Deletes an endpoint (admin) with its deliveries and their log: deliveries not yet made are never sent. */
+export const deleteWebhookEndpoint = (endpointId: string) =>
+  api<void>('DELETE', `/v1/admin/webhook-endpoints/${encodeURIComponent(endpointId)}`);
+
 export interface WebhookEventType {
   type: string;
   description: string;

@@ -11,15 +11,24 @@ import {
   VisuallyHidden,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconKey, IconPlayerPause, IconPlayerPlay, IconRefresh } from '@tabler/icons-react';
+import { IconKey, IconPencil, IconPlayerPause, IconPlayerPlay, IconRefresh, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useState } from 'react';
-import { Link, useParams } from 'react-router';
-import { ApiError, api, type WebhookDelivery, type WebhookDeliveryStatus, type WebhookEndpoint } from '../../api.ts';
+import { Link, useNavigate, useParams } from 'react-router';
+import {
+  ApiError,
+  api,
+  deleteWebhookEndpoint,
+  type Page,
+  type WebhookDelivery,
+  type WebhookDeliveryStatus,
+  type WebhookEndpoint,
+} from '../../api.ts';
 import { BackLink } from '../../components/BackLink.tsx';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
 import { ErrorState, PageLoader } from '../../components/States.tsx';
 import { DeliveriesChart } from '../../components/support/DeliveriesChart.tsx';
+import { EditWebhookEndpointModal } from '../../components/support/EditWebhookEndpointModal.tsx';
 import { NeedsStaffRole } from '../../components/support/NeedsStaffRole.tsx';
 import { RotateSecretModal } from '../../components/support/RotateSecretModal.tsx';
 import { ShowMore } from '../../components/support/ShowMore.tsx';
@@ -31,9 +40,12 @@ import { formatDate, formatDateTime } from '../../format.ts';
 import { useNow, useStaff, useTestClock, useWebhookDeliveries, useWebhookEndpoint } from '../../queries.ts';
 import { canRetryDelivery, lastResponseLabel } from '../../support.ts';
 
-type Dialog = 'disable' | 'rotate' | null;
+type Dialog = 'edit' | 'disable' | 'rotate' | 'delete' | null;
 
-/** Support console → Webhooks → one endpoint: its settings, enable/disable, secret rotation and its deliveries. */
+/**
+ * Support console → Webhooks → one endpoint: its settings (edit, enable/disable, secret rotation, delete)
+ * and its deliveries.
+ */
 export function WebhookEndpointPage() {
   const staff = useStaff()!;
   const isAdmin = staff.staff_roles.includes('admin');
@@ -51,6 +63,7 @@ function EndpointDetail() {
   const { endpointId = '' } = useParams();
   const endpoint = useWebhookEndpoint(endpointId);
   const queryClient = useQueryClient();
+  const navigate = useNavigate();
   const [dialog, setDialog] = useState<Dialog>(null);
   const [rotated, setRotated] = useState<WebhookEndpoint | null>(null);
   const [days, setDays] = useState('14');
@@ -77,6 +90,20 @@ function EndpointDetail() {
       if (dialog !== 'disable') {
         notifications.show({ color: 'red', title: 'The endpoint was not enabled', message: error.message });
       }
+    },
+  });
+
+  const remove = useMutation({
+    mutationFn: () => deleteWebhookEndpoint(endpointId),
+    onSuccess: async () => {
+      // The list is fetched again before it is shown, so it never shows the endpoint that is gone.
+      await queryClient.invalidateQueries({ queryKey: ['admin', 'webhook-endpoints'], refetchType: 'all' });
+      notifications.show({
+        color: 'green',
+        title: 'Endpoint deleted',
+        message: 'It gets no more events, and its waiting deliveries were dropped.',
+      });
+      navigate('/support/webhooks');
     },
   });
 
@@ -125,6 +152,13 @@ function EndpointDetail() {
           </Group>
         </Stack>
         <Group gap="sm">
+          <Button
+            variant="default"
+            leftSection={<IconPencil size={16} aria-hidden />}
+            onClick={() => setDialog('edit')}
+          >
+            Edit
+          </Button>
           <Button variant="default" leftSection={<IconKey size={16} aria-hidden />} onClick={() => setDialog('rotate')}>
             Rotate secret
           </Button>
@@ -146,6 +180,14 @@ function EndpointDetail() {
               Enable
             </Button>
           )}
+          <Button
+            color="red"
+            variant="subtle"
+            leftSection={<IconTrash size={16} aria-hidden />}
+            onClick={() => setDialog('delete')}
+          >
+            Delete endpoint
+          </Button>
         </Group>
       </Group>
 
@@ -170,6 +212,33 @@ function EndpointDetail() {
           </Text>
         </ConfirmModal>
       )}
+      {dialog === 'edit' && (
+        <EditWebhookEndpointModal
+          endpoint={data}
+          onClose={() => setDialog(null)}
+          onSaved={() => {
+            setDialog(null);
+            notifications.show({
+              color: 'green',
+              title: 'Endpoint saved',
+              message: 'Events from now on are sent as it says now.',
+            });
+          }}
+        />
+      )}
+      {dialog === 'delete' && (
+        <ConfirmModal
+          opened
+          onClose={() => setDialog(null)}
+          title="Delete this endpoint?"
+          confirmLabel="Delete endpoint"
+          onConfirm={() => remove.mutate()}
+          isPending={remove.isPending}
+          error={remove.error}
+        >
+          <DeleteEndpointNote endpoint={data} />
+        </ConfirmModal>
+      )}
       {dialog === 'rotate' && (
         <RotateSecretModal
           endpoint={data}
@@ -181,6 +250,39 @@ function EndpointDetail() {
         />
       )}
       {rotated && <WebhookSecretModal endpoint={rotated} title="Secret rotated" onClose={() => setRotated(null)} />}
+    </Stack>
+  );
+}
+
+/** How many deliveries are waiting, as far as the first page of them tells. */
+function waitingDeliveriesSentence(page: Page<WebhookDelivery>): string {
+  const count = page.data.length;
+  if (page.next_cursor) return `It has more than ${count} deliveries waiting now.`;
+  if (count === 0) return 'It has no delivery waiting now.';
+  return count === 1 ? 'It has 1 delivery waiting now.' : `It has ${count} deliveries waiting now.`;
+}
+
+/** What deleting an endpoint does, said before it is done: above all, to the deliveries not yet made. */
+function DeleteEndpointNote({ endpoint }: { endpoint: WebhookEndpoint }) {
+  const now = useNow();
+  const waiting = useWebhookDeliveries(endpoint.id, 'pending', now);
+  const firstPage = waiting.data?.pages[0];
+  return (
+    <Stack gap="xs">
+      <Text size="sm">
+        Tierline stops sending events to{' '}
+        <Text span inherit ff="monospace" style={{ overflowWrap: 'anywhere' }}>
+          {endpoint.url}
+        </Text>
+        . Deliveries not yet made, waiting for their first attempt or for a retry, are dropped and never sent, and the
+        endpoint's delivery log is deleted. Events it already received are not affected.
+      </Text>
+      {firstPage && (
+        <Text size="sm" fw={600} data-testid="waiting-deliveries">
+          {waitingDeliveriesSentence(firstPage)}
+        </Text>
+      )}
+      <Text size="sm">This cannot be undone. To pause deliveries and keep the waiting ones, disable it instead.</Text>
     </Stack>
   );
 }
