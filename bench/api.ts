@@ -524,6 +524,8 @@ function stealShare(before: { total: number; steal: number }, after: { total: nu
 interface ServerCount {
   statements: Map<string, number>;
   gcPausesMs: number[];
+  /** The pauses by kind (minor, major, incremental, weakcb), in ms. */
+  gcKinds: Record<string, number[]>;
 }
 
 /**
@@ -541,8 +543,13 @@ async function toggleServerCount(server: ServerProcess, file: string): Promise<S
   const written = JSON.parse(readFileSync(file, 'utf8')) as {
     statements: Record<string, number>;
     gcPausesMs: number[];
+    gcKinds: Record<string, number[]>;
   };
-  return { statements: new Map(Object.entries(written.statements)), gcPausesMs: written.gcPausesMs };
+  return {
+    statements: new Map(Object.entries(written.statements)),
+    gcPausesMs: written.gcPausesMs,
+    gcKinds: written.gcKinds,
+  };
 }
 
 /**
@@ -670,6 +677,11 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
     log(
       `  server: ${gcPauses.length} garbage-collection pauses, longest ${Math.max(0, ...gcPauses).toFixed(1)} ms, ${sum(gcPauses).toFixed(0)} ms in all; ${statementsAtRate.toFixed(3)} statements per request; CPU stolen by the hypervisor ${percentOf(timedSteal)}`,
     );
+    for (const [kind, pauses] of Object.entries(underLoad.gcKinds)) {
+      log(
+        `    ${kind} collections: ${pauses.length}, longest ${Math.max(...pauses)} ms, ${sum(pauses).toFixed(0)} ms in all`,
+      );
+    }
 
     hello = await startHelloServer();
     // The same fixed rate against the hello-world: the floor this machine and load generator give.

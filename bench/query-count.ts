@@ -4,7 +4,7 @@
  * the benchmark can tell how many statements, and which, one request costs; and the process's
  * garbage-collection pauses. SIGUSR2 starts a count (and writes an empty one to the file named by
  * TIERLINE_BENCH_QUERY_COUNTS); the next one stops it and writes
- * `{ statements: { text: count }, gcPausesMs: [...] }` there. Outside a count the wrapper costs one
+ * `{ statements: { text: count }, gcPausesMs: [...], gcKinds: { minor: [...], ... } }` there. Outside a count the wrapper costs one
  * test per statement.
  */
 import { writeFileSync } from 'node:fs';
@@ -14,6 +14,9 @@ import pg from 'pg';
 
 const counts = new Map<string, number>();
 const gcPausesMs: number[] = [];
+/** Pauses by kind: minor (scavenge), major (mark-compact), incremental, weak callbacks. */
+const gcKinds: Record<string, number[]> = {};
+const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
 let counting = false;
 const file = process.env.TIERLINE_BENCH_QUERY_COUNTS;
 
@@ -40,14 +43,20 @@ wrapQuery(pg.Client.prototype);
 wrapQuery(PGlite.prototype);
 
 new PerformanceObserver((list) => {
-  if (counting) for (const entry of list.getEntries()) gcPausesMs.push(entry.duration);
+  if (!counting) return;
+  for (const entry of list.getEntries()) {
+    gcPausesMs.push(entry.duration);
+    const kind = GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+    (gcKinds[kind] ??= []).push(Math.round(entry.duration * 10) / 10);
+  }
 }).observe({ entryTypes: ['gc'] });
 
 process.on('SIGUSR2', () => {
   if (!counting) {
     counts.clear();
     gcPausesMs.length = 0;
+    for (const kind of Object.keys(gcKinds)) delete gcKinds[kind];
   }
   counting = !counting;
-  if (file) writeFileSync(file, JSON.stringify({ statements: Object.fromEntries(counts), gcPausesMs }));
+  if (file) writeFileSync(file, JSON.stringify({ statements: Object.fromEntries(counts), gcPausesMs, gcKinds }));
 });
