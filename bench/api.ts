@@ -369,38 +369,59 @@ async function checkOverviews(base: URL, targets: Target[]): Promise<number> {
   return withInvoice;
 }
 
+type LoadGenerator = ReturnType<typeof startLoadGenerator>;
+
 /**
- * Requests at a fixed rate for `seconds`, sent and timed by bench/load-generator.ts in its own
- * process; every answer must be 200.
+ * A load generator process (bench/load-generator.ts) for every fixed-rate phase against one server:
+ * `run` sends requests at a fixed rate for `seconds`, and every answer must be 200.
  */
-async function fixedRate(base: URL, targets: Target[], rate: number, seconds: number, label: string) {
-  const bar = progress(label, seconds, ' s');
+function startLoadGenerator() {
   const child = fork(fileURLToPath(new URL('./load-generator.ts', import.meta.url)), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const result = await new Promise<LoadResult>((resolve, reject) => {
-    child.on('message', (message: LoadMessage) => {
-      if ('elapsedSeconds' in message) bar.update(message.elapsedSeconds);
-      else if ('result' in message) resolve(message.result);
-      else reject(new Error(`${label}: ${message.error}`));
-    });
-    child.once('exit', (code) => reject(new Error(`${label}: the load generator exited with ${code}`)));
-    const plan: LoadPlan = {
-      base: base.origin,
-      targets: targets.map(({ path, authorization }) => ({ path, authorization })),
-      rate,
-      seconds,
-      drainSeconds: DRAIN_S,
-    };
-    child.send(plan);
+  let exitCode: number | null | undefined;
+  child.once('exit', (code) => {
+    exitCode = code;
   });
-  bar.stop();
-  if (result.failureCount) {
-    throw new Error(
-      `${result.failureCount} of ${result.requests} answers were not 200, the first: ${result.failures[0]}`,
-    );
-  }
-  return result;
+  return {
+    async run(base: URL, targets: Target[], rate: number, seconds: number, label: string): Promise<LoadResult> {
+      if (exitCode !== undefined) throw new Error(`${label}: the load generator exited with ${exitCode}`);
+      const bar = progress(label, seconds, ' s');
+      let onMessage: (message: LoadMessage) => void = () => {};
+      let onExit: (code: number | null) => void = () => {};
+      const result = await new Promise<LoadResult>((resolve, reject) => {
+        onMessage = (message) => {
+          if ('elapsedSeconds' in message) bar.update(message.elapsedSeconds);
+          else if ('result' in message) resolve(message.result);
+          else reject(new Error(`${label}: ${message.error}`));
+        };
+        onExit = (code) => reject(new Error(`${label}: the load generator exited with ${code}`));
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+        const plan: LoadPlan = {
+          base: base.origin,
+          targets: targets.map(({ path, authorization }) => ({ path, authorization })),
+          rate,
+          seconds,
+          drainSeconds: DRAIN_S,
+        };
+        child.send(plan);
+      }).finally(() => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      });
+      bar.stop();
+      if (result.failureCount) {
+        throw new Error(
+          `${result.failureCount} of ${result.requests} answers were not 200, the first: ${result.failures[0]}`,
+        );
+      }
+      return result;
+    },
+    stop() {
+      if (exitCode === undefined && child.connected) child.disconnect();
+    },
+  };
 }
 
 /** CPU seconds (user and system) a process has used so far, from /proc (Linux, 100 ticks a second). */
@@ -633,6 +654,8 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
     ...(sizes.profileDir ? ['--cpu-prof', '--cpu-prof-dir', sizes.profileDir] : []),
   ]);
   let hello: ServerProcess | undefined;
+  const serverLoad = startLoadGenerator();
+  let helloLoad: LoadGenerator | undefined;
   let uncachedServer: ServerProcess | undefined;
   try {
     const signedUp = await signUpThroughApi(server, sizes, now.getTime());
@@ -647,11 +670,11 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
     const repeated = await statementsOf(server, countsFile, targets, 'read again');
 
     server.resetPeakRss();
-    const times = (phase: Awaited<ReturnType<typeof fixedRate>>) =>
+    const times = (phase: LoadResult) =>
       `${phase.requests} requests: p50 ${phase.p50.toFixed(2)} ms, p99 ${phase.p99.toFixed(2)} ms, max ${phase.max.toFixed(1)} ms`;
     // At a light rate too: what one request costs when the server is not behind.
     const light = sizes.lightRate
-      ? await fixedRate(
+      ? await serverLoad.run(
           server.url,
           targets,
           sizes.lightRate,
@@ -662,12 +685,12 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
     if (light) log(`at ${sizes.lightRate}/s, ${times(light)}`);
     // Right before the timed phase: at the light rate most usage estimates grew older than their
     // limit, and the first second at full rate would otherwise read them all again at once.
-    await fixedRate(server.url, targets, sizes.rate, sizes.warmUpSeconds, `warm-up at ${sizes.rate}/s`);
+    await serverLoad.run(server.url, targets, sizes.rate, sizes.warmUpSeconds, `warm-up at ${sizes.rate}/s`);
     const load = os.loadavg()[0];
     await toggleServerCount(server, countsFile);
     const cpuBeforeTimed = machineCpuTimes();
     const [timed, fixedHitRatio] = await hitRatioOf(server, () =>
-      fixedRate(server.url, targets, sizes.rate, sizes.seconds, `fixed rate ${sizes.rate}/s`),
+      serverLoad.run(server.url, targets, sizes.rate, sizes.seconds, `fixed rate ${sizes.rate}/s`),
     );
     const timedSteal = stealShare(cpuBeforeTimed, machineCpuTimes());
     const underLoad = await toggleServerCount(server, countsFile);
@@ -683,12 +706,20 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
       );
     }
 
+    serverLoad.stop();
     hello = await startHelloServer();
+    helloLoad = startLoadGenerator();
     // The same fixed rate against the hello-world: the floor this machine and load generator give.
     const helloTargets = targets.map((target) => ({ ...target, path: '/' }));
-    await fixedRate(hello.url, helloTargets, sizes.rate, sizes.warmUpSeconds, `hello-world warm-up at ${sizes.rate}/s`);
+    await helloLoad.run(
+      hello.url,
+      helloTargets,
+      sizes.rate,
+      sizes.warmUpSeconds,
+      `hello-world warm-up at ${sizes.rate}/s`,
+    );
     const cpuBeforeHello = machineCpuTimes();
-    const helloTimed = await fixedRate(
+    const helloTimed = await helloLoad.run(
       hello.url,
       helloTargets,
       sizes.rate,
@@ -787,6 +818,8 @@ export async function benchApi(env: Record<string, string>, sizes: ApiSizes): Pr
       ...(sizes.note ? { api_note: sizes.note } : {}),
     };
   } finally {
+    serverLoad.stop();
+    helloLoad?.stop();
     await hello?.stop();
     await server.stop();
     await uncachedServer?.stop();

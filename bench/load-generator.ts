@@ -1,7 +1,9 @@
 /**
- * The API benchmark's fixed-rate load, in a process of its own (forked by bench/api.ts): a small
- * heap, so that its own garbage collections do not land in the times it measures (the benchmark's
- * main process holds the seeded orgs and collects for tens of ms at a time).
+ * The API benchmark's fixed-rate load, in a process of its own (forked by bench/api.ts, one per
+ * server, for all its phases): a small heap, so that its own garbage collections do not land in the
+ * times it measures (the benchmark's main process holds the seeded orgs and collects for tens of ms
+ * at a time); kept from the warm-up to the timed phase, so that one runs on warmed-up code and open
+ * connections.
  *
  * Open loop: request i is sent at start + i / rate whatever the earlier answers do, so slow answers
  * do not lower the offered load (requests wait for a free connection on the client if need be, and
@@ -111,16 +113,12 @@ async function run(plan: LoadPlan, report: (message: LoadMessage) => void): Prom
 
 if (process.send) {
   const send = (message: LoadMessage) => process.send?.(message);
-  process.once('message', (plan: LoadPlan) => {
+  // One plan at a time, as many as the benchmark sends; the process ends when the benchmark lets go.
+  process.on('message', (plan: LoadPlan) => {
     run(plan, send).then(
-      (result) => {
-        send({ result });
-        process.disconnect();
-      },
-      (error: Error) => {
-        send({ error: error.message });
-        process.disconnect();
-      },
+      (result) => send({ result }),
+      (error: Error) => send({ error: error.message }),
     );
   });
+  process.once('disconnect', () => process.exit(0));
 }

@@ -47,7 +47,9 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gcPausesMs.push(entry.duration);
     const kind = GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
-    (gcKinds[kind] ??= []).push(Math.round(entry.duration * 10) / 10);
+    const pauses = gcKinds[kind] ?? [];
+    pauses.push(Math.round(entry.duration * 10) / 10);
+    gcKinds[kind] = pauses;
   }
 }).observe({ entryTypes: ['gc'] });
 
