@@ -1,7 +1,6 @@
 import type { Database } from '../../db/client.ts';
+import { addDays } from '../../kernel/calendar.ts';
 import { deleteSettledEmailsBefore } from './notifications.repo.ts';
-
-const DAY_MS = 86_400_000;
 
 export interface PruneOutboxOptions {
   /** Emails sent or refused more than this many days ago are deleted. */
@@ -19,7 +18,7 @@ export interface PruneOutboxOptions {
 export async function pruneOutbox(db: Database, now: Date, options: PruneOutboxOptions): Promise<{ emails: number }> {
   const batchSize = options.batchSize ?? 5000;
   const maxBatches = options.maxBatches ?? 4;
-  const cutoff = new Date(now.getTime() - options.retentionDays * DAY_MS);
+  const cutoff = addDays(now, -options.retentionDays);
   let emails = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
     const deleted = await db.transaction((tx) => deleteSettledEmailsBefore(tx, cutoff, batchSize));

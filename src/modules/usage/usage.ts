@@ -124,7 +124,7 @@ export function aggregateReport(
         message: 'Usage timestamps must be at most 35 days old and at most 5 minutes ahead. Nothing was counted.',
       };
     }
-    let minute = at - (((at % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+    let minute = minuteStartMs(at);
     const service = record.service ?? '';
     const subscriptionId = at >= windowStart ? (window as OpenWindow).subscriptionId : '';
     if (subscriptionId) for (const cut of cuts) if (cut > minute && cut <= at) minute = cut;
@@ -254,5 +254,10 @@ export function newestContiguousMonths(months: readonly UsageMonth[]): { start: 
 
 /** The start of the minute containing the instant: a lower bound on the `minute` of its usage rows. */
 export function minuteOf(instant: Date): Date {
-  return new Date(instant.getTime() - (((instant.getTime() % MINUTE_MS) + MINUTE_MS) % MINUTE_MS));
+  return new Date(minuteStartMs(instant.getTime()));
+}
+
+/** The start, in ms, of the minute containing the instant given in ms (before 1970 too). */
+function minuteStartMs(at: number): number {
+  return at - (((at % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
 }

@@ -1,7 +1,6 @@
 import type { Database } from '../../db/client.ts';
+import { addDays } from '../../kernel/calendar.ts';
 import { deleteEvents, findEventsWithUnsettledDeliveries, lockSettledEventsBefore } from './webhooks.repo.ts';
-
-const DAY_MS = 86_400_000;
 
 export interface PruneWebhookEventsOptions {
   /** Events older than this many days, every delivery settled, are deleted. */
@@ -25,7 +24,7 @@ export async function pruneWebhookEvents(
 ): Promise<{ events: number }> {
   const batchSize = options.batchSize ?? 1000;
   const maxBatches = options.maxBatches ?? 5;
-  const cutoff = new Date(now.getTime() - options.retentionDays * DAY_MS);
+  const cutoff = addDays(now, -options.retentionDays);
   let events = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
     const { picked, deleted } = await db.transaction(async (tx) => {
