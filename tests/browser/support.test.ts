@@ -327,6 +327,27 @@ describe('Support console', () => {
     await close();
   });
 
+  it('says there is no such organization or webhook endpoint for an unknown id, with the way back', async () => {
+    const { page, errors, close } = await openPage(browser);
+    const admin = await createStaffMember(tierline, 'looker', ['admin']);
+    await logInAsStaff(page, admin);
+    for (const [path, title, back, heading] of [
+      ['/support/orgs/org_nosuchorg', 'There is no organization with this id', 'Organizations', 'Organizations'],
+      ['/support/webhooks/whe_nosuchendpoint', 'There is no webhook endpoint with this id', 'Webhooks', 'Webhooks'],
+    ] as const) {
+      await page.goto(`${tierline.url}${path}`);
+      const alert = page.getByRole('alert').filter({ hasText: title });
+      await alert.waitFor();
+      // Nothing to retry: the id names nothing.
+      expect(await alert.getByRole('button', { name: 'Try again' }).count()).toBe(0);
+      await expectAccessible(page);
+      await page.getByRole('main').getByRole('link', { name: back }).click();
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+    }
+    expect(errors).toEqual([]);
+    await close();
+  });
+
   it('charts the orgs falling due per day, and fits a phone', async () => {
     // Orgs created on different days fall due on different days (30 days after their last login).
     const start = new Date((await new ApiClient(tierline.url).expect(200, 'GET', '/v1/test-clock')).now);

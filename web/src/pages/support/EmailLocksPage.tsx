@@ -141,12 +141,7 @@ function LocksCard() {
                 </Table.Tbody>
               </Table>
             </Table.ScrollContainer>
-            <ShowMore
-              hasMore={locks.hasNextPage}
-              isLoading={locks.isFetchingNextPage}
-              onMore={() => void locks.fetchNextPage()}
-              label="Show more locks"
-            />
+            <ShowMore list={locks} label="Show more locks" />
           </>
         )}
       </Stack>

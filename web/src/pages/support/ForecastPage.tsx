@@ -173,12 +173,7 @@ function ForecastList({ days, total }: { days: string; total: number | undefined
                 </Table.Tbody>
               </Table>
             </Table.ScrollContainer>
-            <ShowMore
-              hasMore={list.hasNextPage}
-              isLoading={list.isFetchingNextPage}
-              onMore={() => void list.fetchNextPage()}
-              label="Show more organizations"
-            />
+            <ShowMore list={list} label="Show more organizations" />
           </>
         )}
       </Stack>

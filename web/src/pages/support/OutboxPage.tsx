@@ -123,12 +123,7 @@ export function OutboxPage() {
                   </Table.Tbody>
                 </Table>
               </Table.ScrollContainer>
-              <ShowMore
-                hasMore={emails.hasNextPage}
-                isLoading={emails.isFetchingNextPage}
-                onMore={() => void emails.fetchNextPage()}
-                label="Show more emails"
-              />
+              <ShowMore list={emails} label="Show more emails" />
             </>
           )}
         </Stack>

@@ -79,12 +79,7 @@ function Inquiries() {
           </Stack>
         </Card>
       ))}
-      <ShowMore
-        hasMore={inquiries.hasNextPage}
-        isLoading={inquiries.isFetchingNextPage}
-        onMore={() => void inquiries.fetchNextPage()}
-        label="Show more inquiries"
-      />
+      <ShowMore list={inquiries} label="Show more inquiries" />
     </Stack>
   );
 }

@@ -18,13 +18,14 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useState } from 'react';
 import { useParams } from 'react-router';
 import { hasStaffRole } from '../../access.ts';
-import { ApiError, type AuditEvent, api, type Invoice, type StaffOrgDetail } from '../../api.ts';
+import { type AuditEvent, api, type Invoice, type StaffOrgDetail } from '../../api.ts';
 import { cardLabel, INVOICE_STATUS, PLAN_NAMES } from '../../billing.ts';
 import { BackLink } from '../../components/BackLink.tsx';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
 import { RoleBadges } from '../../components/RoleBadges.tsx';
-import { ErrorState, PageLoader } from '../../components/States.tsx';
+import { PageLoader } from '../../components/States.tsx';
 import { DeactivateModal } from '../../components/support/DeactivateModal.tsx';
+import { DetailLoadError } from '../../components/support/DetailLoadError.tsx';
 import { OrgStatusBadge, PlanBadge } from '../../components/support/OrgBadges.tsx';
 import { ReactivateModal } from '../../components/support/ReactivateModal.tsx';
 import { SetPlanModal } from '../../components/support/SetPlanModal.tsx';
@@ -53,16 +54,14 @@ export function SupportOrgPage() {
   }, [name]);
 
   if (detail.error) {
-    const isMissing = detail.error instanceof ApiError && detail.error.status === 404;
     return (
-      <Stack gap="lg">
-        <BackLink to="/support">Organizations</BackLink>
-        <ErrorState
-          error={detail.error}
-          title={isMissing ? 'There is no organization with this id' : undefined}
-          onRetry={isMissing ? undefined : () => void detail.refetch()}
-        />
-      </Stack>
+      <DetailLoadError
+        error={detail.error}
+        back="/support"
+        backLabel="Organizations"
+        missingTitle="There is no organization with this id"
+        onRetry={() => void detail.refetch()}
+      />
     );
   }
   if (!detail.data) return <PageLoader label="Loading the organization" />;

@@ -121,12 +121,7 @@ export function SupportOrgsPage() {
                   </Table.Tbody>
                 </Table>
               </Table.ScrollContainer>
-              <ShowMore
-                hasMore={orgs.hasNextPage}
-                isLoading={orgs.isFetchingNextPage}
-                onMore={() => void orgs.fetchNextPage()}
-                label="Show more organizations"
-              />
+              <ShowMore list={orgs} label="Show more organizations" />
             </>
           )}
         </Stack>

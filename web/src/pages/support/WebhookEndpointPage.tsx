@@ -16,7 +16,6 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import {
-  ApiError,
   api,
   deleteWebhookEndpoint,
   type Page,
@@ -28,6 +27,7 @@ import { BackLink } from '../../components/BackLink.tsx';
 import { ConfirmModal } from '../../components/ConfirmModal.tsx';
 import { ErrorState, PageLoader } from '../../components/States.tsx';
 import { DeliveriesChart } from '../../components/support/DeliveriesChart.tsx';
+import { DetailLoadError } from '../../components/support/DetailLoadError.tsx';
 import { EditWebhookEndpointModal } from '../../components/support/EditWebhookEndpointModal.tsx';
 import { NeedsStaffRole } from '../../components/support/NeedsStaffRole.tsx';
 import { RotateSecretModal } from '../../components/support/RotateSecretModal.tsx';
@@ -108,16 +108,14 @@ function EndpointDetail() {
   });
 
   if (endpoint.error) {
-    const isMissing = endpoint.error instanceof ApiError && endpoint.error.status === 404;
     return (
-      <Stack gap="lg">
-        <BackLink to="/support/webhooks">Webhooks</BackLink>
-        <ErrorState
-          error={endpoint.error}
-          title={isMissing ? 'There is no webhook endpoint with this id' : undefined}
-          onRetry={isMissing ? undefined : () => void endpoint.refetch()}
-        />
-      </Stack>
+      <DetailLoadError
+        error={endpoint.error}
+        back="/support/webhooks"
+        backLabel="Webhooks"
+        missingTitle="There is no webhook endpoint with this id"
+        onRetry={() => void endpoint.refetch()}
+      />
     );
   }
   if (!endpoint.data) return <PageLoader label="Loading the endpoint" />;
@@ -469,12 +467,7 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
                 </Table.Tbody>
               </Table>
             </Table.ScrollContainer>
-            <ShowMore
-              hasMore={deliveries.hasNextPage}
-              isLoading={deliveries.isFetchingNextPage}
-              onMore={() => void deliveries.fetchNextPage()}
-              label="Show more deliveries"
-            />
+            <ShowMore list={deliveries} label="Show more deliveries" />
           </>
         )}
       </Stack>

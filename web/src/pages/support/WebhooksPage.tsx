@@ -125,12 +125,7 @@ function EndpointsCard() {
                 </Table.Tbody>
               </Table>
             </Table.ScrollContainer>
-            <ShowMore
-              hasMore={endpoints.hasNextPage}
-              isLoading={endpoints.isFetchingNextPage}
-              onMore={() => void endpoints.fetchNextPage()}
-              label="Show more endpoints"
-            />
+            <ShowMore list={endpoints} label="Show more endpoints" />
           </>
         )}
       </Stack>
