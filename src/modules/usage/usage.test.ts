@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   aggregateReport,
+  billingHold,
   buildSeries,
+  expiredUsageMonths,
   MAX_AGE_MS,
   MAX_AHEAD_MS,
   type MinuteBucket,
@@ -11,9 +13,12 @@ import {
   type OpenWindow,
   seriesLength,
   truncate,
+  type UsageBillingClass,
+  type UsageMonth,
   usageMonth,
   usageMonthNamed,
   usageMonthsAt,
+  usageRetentionCutoff,
 } from './usage.ts';
 
 const now = new Date('2027-03-10T12:00:00.000Z');
@@ -518,5 +523,144 @@ describe('usage months: the partitions of usage_minutes', () => {
   it("bounds a subscription's usage by the start of the minute it started in", () => {
     expect(minuteOf(at('2027-03-10T12:34:56.789Z'))).toEqual(at('2027-03-10T12:34:00.000Z'));
     expect(minuteOf(at('2027-03-10T12:34:00.000Z'))).toEqual(at('2027-03-10T12:34:00.000Z'));
+  });
+});
+
+describe('usage retention: which months are old enough to drop', () => {
+  const iso = (instant: Date | null) => instant?.toISOString() ?? null;
+  const names = (months: readonly UsageMonth[]) => months.map((month) => month.name);
+  /** Partitions of every month from `from` to `to` (YYYY_MM), in a scrambled order. */
+  function partitionsBetween(from: string, to: string): UsageMonth[] {
+    const months: UsageMonth[] = [];
+    let month = usageMonthNamed(`usage_minutes_${from}`) as UsageMonth;
+    for (; month.name <= `usage_minutes_${to}`; month = usageMonth(month.start, 1)) months.push(month);
+    return months
+      .map((m, i) => ({ m, key: (i * 7) % months.length }))
+      .sort((a, b) => a.key - b.key)
+      .map((e) => e.m);
+  }
+
+  it('keeps the current month and the N whole months before it', () => {
+    expect(iso(usageRetentionCutoff(at('2027-07-15T12:00:00.000Z'), 3))).toBe('2027-04-01T00:00:00.000Z');
+    expect(
+      names(expiredUsageMonths(partitionsBetween('2027_01', '2027_09'), at('2027-07-15T12:00:00.000Z'), 3)),
+    ).toEqual(['usage_minutes_2027_01', 'usage_minutes_2027_02', 'usage_minutes_2027_03']);
+  });
+
+  it('counts calendar months from the month of now, not days: Jan 31 and the last millisecond of a month', () => {
+    const lastOfJanuary = at('2027-01-31T23:59:59.999Z');
+    expect(iso(usageRetentionCutoff(lastOfJanuary, 3))).toBe('2026-10-01T00:00:00.000Z');
+    expect(iso(usageRetentionCutoff(lastOfJanuary, 12))).toBe('2026-01-01T00:00:00.000Z');
+    expect(names(expiredUsageMonths(partitionsBetween('2026_08', '2027_03'), lastOfJanuary, 3))).toEqual([
+      'usage_minutes_2026_08',
+      'usage_minutes_2026_09',
+    ]);
+    // Jan 31 minus one month is not "Dec 31 minus a few days": the whole of October stays.
+    expect(iso(usageRetentionCutoff(at('2027-03-31T23:59:59.999Z'), 3))).toBe('2026-12-01T00:00:00.000Z');
+    expect(iso(usageRetentionCutoff(at('2027-04-01T00:00:00.000Z'), 3))).toBe('2027-01-01T00:00:00.000Z');
+  });
+
+  it('handles Feb 29 and leap years', () => {
+    const leapDay = at('2028-02-29T12:00:00.000Z');
+    expect(iso(usageRetentionCutoff(leapDay, 3))).toBe('2027-11-01T00:00:00.000Z');
+    expect(iso(usageRetentionCutoff(leapDay, 12))).toBe('2027-02-01T00:00:00.000Z');
+    expect(iso(usageRetentionCutoff(leapDay, 48))).toBe('2024-02-01T00:00:00.000Z');
+    // February 2028 (29 days) is the current month on its last day and ends at March 1.
+    expect(iso(usageRetentionCutoff(at('2028-05-31T23:59:59.999Z'), 3))).toBe('2028-02-01T00:00:00.000Z');
+    expect(
+      names(expiredUsageMonths(partitionsBetween('2028_01', '2028_06'), at('2028-06-01T00:00:00.000Z'), 3)),
+    ).toEqual(['usage_minutes_2028_01', 'usage_minutes_2028_02']);
+  });
+
+  it('crosses year boundaries', () => {
+    expect(iso(usageRetentionCutoff(at('2027-01-01T00:00:00.000Z'), 3))).toBe('2026-10-01T00:00:00.000Z');
+    expect(iso(usageRetentionCutoff(at('2026-12-31T23:59:59.999Z'), 3))).toBe('2026-09-01T00:00:00.000Z');
+    expect(iso(usageRetentionCutoff(at('2027-02-10T00:00:00.000Z'), 14))).toBe('2025-12-01T00:00:00.000Z');
+    expect(
+      names(expiredUsageMonths(partitionsBetween('2026_08', '2027_04'), at('2027-02-10T00:00:00.000Z'), 3)),
+    ).toEqual(['usage_minutes_2026_08', 'usage_minutes_2026_09', 'usage_minutes_2026_10']);
+  });
+
+  it('never names the current, next or a later month, nor one of the N before, whatever the instant', () => {
+    const present = partitionsBetween('2026_01', '2030_12');
+    for (
+      let day = Date.parse('2027-01-01T00:00:00.000Z');
+      day < Date.parse('2029-12-31T00:00:00.000Z');
+      day += 86_400_000
+    ) {
+      for (const instant of [day, day + 86_400_000 - 1]) {
+        const now = new Date(instant);
+        for (const months of [3, 4, 12, 25]) {
+          const expired = expiredUsageMonths(present, now, months);
+          const oldestKept = usageMonth(now, -months);
+          expect(expired.every((month) => month.end.getTime() <= oldestKept.start.getTime())).toBe(true);
+          // Every older month with a partition is named, oldest first.
+          expect(names(expired)).toEqual(
+            names(present.filter((month) => month.start < oldestKept.start).sort((a, b) => (a.name < b.name ? -1 : 1))),
+          );
+        }
+      }
+    }
+  });
+
+  it('names nothing when retention is off (0), and refuses fewer than 3 months', () => {
+    expect(usageRetentionCutoff(now, 0)).toBeNull();
+    expect(expiredUsageMonths(partitionsBetween('2020_01', '2027_03'), now, 0)).toEqual([]);
+    for (const months of [1, 2, -3, 3.5, Number.NaN]) {
+      expect(() => usageRetentionCutoff(now, months)).toThrow(RangeError);
+    }
+  });
+});
+
+describe('usage retention: which rows billing still needs', () => {
+  const pass = at('2027-07-15T12:00:00.000Z');
+  const rows = (values: Partial<UsageBillingClass>): UsageBillingClass => ({
+    billable: true,
+    subscriptionStatus: 'active',
+    billed: false,
+    invoiceKind: null,
+    invoiceStatus: null,
+    latestBillingAt: null,
+    rows: 1,
+    requests: 10n,
+    subscriptions: 1,
+    exampleSubscriptionId: 'sub_1',
+    ...values,
+  });
+  const billedBy = (kind: string, status: string, billingAt: string, subscriptionStatus = 'active') =>
+    rows({
+      billed: true,
+      invoiceKind: kind,
+      invoiceStatus: status,
+      latestBillingAt: at(billingAt),
+      subscriptionStatus,
+    });
+
+  it('needs unbilled rows of a subscription that has not ended: its next invoice bills them', () => {
+    expect(billingHold(rows({}), pass)).toBe('unbilled');
+  });
+
+  it('needs rows on an open cycle invoice until its billing date: a downgrade before B_k voids it', () => {
+    expect(billingHold(billedBy('cycle', 'open', '2027-07-15T12:00:00.001Z'), pass)).toBe('invoice_may_be_voided');
+    // From B_k on, a downgrade falls in the next period and no longer voids it (net terms stay open).
+    expect(billingHold(billedBy('cycle', 'open', '2027-07-15T12:00:00.000Z'), pass)).toBeNull();
+    expect(billingHold(billedBy('cycle', 'open', '2027-06-30T00:00:00.000Z'), pass)).toBeNull();
+  });
+
+  it('is done with rows on an invoice that can no longer change', () => {
+    for (const status of ['paid', 'past_due', 'uncollectible', 'void']) {
+      expect(billingHold(billedBy('cycle', status, '2027-08-01T00:00:00.000Z'), pass)).toBeNull();
+    }
+    // A final invoice is never voided, whatever its status.
+    expect(billingHold(billedBy('final', 'open', '2027-08-01T00:00:00.000Z'), pass)).toBeNull();
+    expect(billingHold(billedBy('final', 'past_due', '2027-07-15T12:00:00.000Z'), pass)).toBeNull();
+  });
+
+  it('is done with rows of Free, of an ended subscription, or of a subscription or invoice it cannot find', () => {
+    expect(billingHold(rows({ billable: false, subscriptionStatus: null }), pass)).toBeNull();
+    expect(billingHold(rows({ subscriptionStatus: 'ended' }), pass)).toBeNull();
+    expect(billingHold(billedBy('cycle', 'open', '2027-08-01T00:00:00.000Z', 'ended'), pass)).toBeNull();
+    expect(billingHold(rows({ subscriptionStatus: null }), pass)).toBeNull();
+    expect(billingHold(rows({ billed: true }), pass)).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 /** Usage rules: report validation, minute aggregation, chart series. Pure. */
-import { billingDate, calculationInstant, parseInstant, periodIndexAt } from '../../kernel/calendar.ts';
+import { addMonths, billingDate, calculationInstant, parseInstant, periodIndexAt } from '../../kernel/calendar.ts';
 
 export const MAX_AGE_MS = 35 * 86_400_000;
 export const MAX_AHEAD_MS = 5 * 60_000;
@@ -260,4 +260,78 @@ export function minuteOf(instant: Date): Date {
 /** The start, in ms, of the minute containing the instant given in ms (before 1970 too). */
 function minuteStartMs(at: number): number {
   return at - (((at % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+}
+
+/** How long partition maintenance waits for the usage table's lock before leaving it to the next pass. */
+export const PARTITION_LOCK_TIMEOUT_MS = 5_000;
+
+/**
+ * The fewest whole months before the current one that usage retention keeps. Every row that billing
+ * or the inactivity rule reads in normal operation is younger than that: see docs/decisions.md.
+ */
+export const MIN_USAGE_RETENTION_MONTHS = 3;
+
+/**
+ * The start of the UTC calendar month `retentionMonths` months before the month of `now`: a month
+ * whose end is at or before it is old enough to drop. So the current month and the `retentionMonths`
+ * whole months before it are always kept. Null when retention is off (0).
+ */
+export function usageRetentionCutoff(now: Date, retentionMonths: number): Date | null {
+  if (retentionMonths === 0) return null;
+  if (!Number.isInteger(retentionMonths) || retentionMonths < MIN_USAGE_RETENTION_MONTHS) {
+    throw new RangeError(`usage retention must be 0 or at least ${MIN_USAGE_RETENTION_MONTHS} months`);
+  }
+  return addMonths(usageMonth(now).start, -retentionMonths);
+}
+
+/** The months among those with a partition that retention at `now` may drop, oldest first. */
+export function expiredUsageMonths(present: readonly UsageMonth[], now: Date, retentionMonths: number): UsageMonth[] {
+  const cutoff = usageRetentionCutoff(now, retentionMonths);
+  if (!cutoff) return [];
+  return present
+    .filter((month) => month.end.getTime() <= cutoff.getTime())
+    .sort((a, b) => a.start.getTime() - b.start.getTime());
+}
+
+/**
+ * The usage rows of one month that share a billing state, as the retention check reads them: whether
+ * they are billable (to a subscription) at all, that subscription's status, and the invoice that billed
+ * them (none while unbilled) with its kind, status and, among the class's invoices, the latest B_k.
+ */
+export interface UsageBillingClass {
+  billable: boolean;
+  /** 'active', 'ended', or null when not billable or the subscription is unknown. */
+  subscriptionStatus: string | null;
+  billed: boolean;
+  /** 'cycle' or 'final'; null when unbilled or the invoice is unknown. */
+  invoiceKind: string | null;
+  invoiceStatus: string | null;
+  latestBillingAt: Date | null;
+  rows: number;
+  requests: bigint;
+  /** How many subscriptions the rows are billable to ('' counts as one), and the first of them. */
+  subscriptions: number;
+  exampleSubscriptionId: string;
+}
+
+/** Why billing still needs rows: they wait for an invoice, or their invoice may still be voided. */
+export type UsageBillingHold = 'unbilled' | 'invoice_may_be_voided';
+
+/**
+ * Whether billing may still need rows of this class at `now`, and why. Only rows of a subscription
+ * that has not ended can be billed or given back: unbilled ones go on its next invoice (or its final
+ * one), and those on an open cycle invoice before its B_k are given back if a downgrade voids that
+ * invoice (spec 4). An invoice paid, past due, given up, final, or open after its B_k (payable by
+ * transfer) keeps its amounts whatever happens to the rows; rows of Free or of an ended subscription
+ * are never billed. Null: billing is done with them.
+ */
+export function billingHold(rows: UsageBillingClass, now: Date): UsageBillingHold | null {
+  if (!rows.billable || rows.subscriptionStatus !== 'active') return null;
+  if (!rows.billed) return 'unbilled';
+  const voidable =
+    rows.invoiceKind === 'cycle' &&
+    rows.invoiceStatus === 'open' &&
+    rows.latestBillingAt !== null &&
+    rows.latestBillingAt.getTime() > now.getTime();
+  return voidable ? 'invoice_may_be_voided' : null;
 }
