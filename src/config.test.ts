@@ -30,6 +30,7 @@ describe('loadConfig defaults', () => {
       emailFrom: 'Tierline <no-reply@localhost>',
       outboxRetentionDays: 90,
       webhookRetentionDays: 30,
+      usageRetentionMonths: 0,
       workerConcurrency: 2,
       trustProxy: false,
       readCache: true,
@@ -56,6 +57,7 @@ describe('loadConfig defaults', () => {
         TIERLINE_EMAIL_FROM: '',
         TIERLINE_OUTBOX_RETENTION_DAYS: '',
         TIERLINE_WEBHOOK_RETENTION_DAYS: '',
+        TIERLINE_USAGE_RETENTION_MONTHS: '',
       }),
     ).toEqual(loadConfig({}));
   });
@@ -77,6 +79,7 @@ describe('loadConfig reads every variable', () => {
       TIERLINE_EMAIL_FROM: 'Example Billing <billing@example.com>',
       TIERLINE_OUTBOX_RETENTION_DAYS: '365',
       TIERLINE_WEBHOOK_RETENTION_DAYS: '7',
+      TIERLINE_USAGE_RETENTION_MONTHS: '13',
       TIERLINE_WORKER_CONCURRENCY: '4',
       TIERLINE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.7',
       TIERLINE_READ_CACHE: '0',
@@ -97,6 +100,7 @@ describe('loadConfig reads every variable', () => {
       emailFrom: 'Example Billing <billing@example.com>',
       outboxRetentionDays: 365,
       webhookRetentionDays: 7,
+      usageRetentionMonths: 13,
       workerConcurrency: 4,
       trustProxy: ['10.0.0.0/8', '192.168.1.7'],
       readCache: false,
@@ -113,6 +117,15 @@ describe('loadConfig reads every variable', () => {
     ['65535', 65535],
   ])('PORT=%s → %i', (raw, port) => {
     expect(loadConfig({ PORT: raw }).port).toBe(port);
+  });
+
+  it.each([
+    ['0', 0],
+    ['3', 3],
+    ['24', 24],
+    ['1200', 1200],
+  ])('TIERLINE_USAGE_RETENTION_MONTHS=%s → %i (0 keeps all usage)', (raw, months) => {
+    expect(loadConfig({ TIERLINE_USAGE_RETENTION_MONTHS: raw }).usageRetentionMonths).toBe(months);
   });
 
   it('accepts postgresql:// as well as postgres://', () => {
@@ -236,6 +249,11 @@ describe('loadConfig refuses bad values, naming the variable', () => {
   it.each(['0', '-1', '30d', '3651'])('TIERLINE_WEBHOOK_RETENTION_DAYS and …_OUTBOX_… = %s', (raw) => {
     expectRefused({ TIERLINE_WEBHOOK_RETENTION_DAYS: raw }, 'TIERLINE_WEBHOOK_RETENTION_DAYS');
     expectRefused({ TIERLINE_OUTBOX_RETENTION_DAYS: raw }, 'TIERLINE_OUTBOX_RETENTION_DAYS');
+  });
+
+  it.each(['1', '2', '-3', '3.5', '6m', ' 6', '1201', 'all'])('TIERLINE_USAGE_RETENTION_MONTHS=%j', (raw) => {
+    const message = expectRefused({ TIERLINE_USAGE_RETENTION_MONTHS: raw }, 'TIERLINE_USAGE_RETENTION_MONTHS');
+    expect(message).toContain('0 (keep all usage) or a number of months from 3 to 1200');
   });
 
   it.each([

@@ -28,6 +28,8 @@ export interface Config {
   outboxRetentionDays: number;
   /** Days a webhook event whose deliveries are all settled is kept, with them (TIERLINE_WEBHOOK_RETENTION_DAYS, default 30). */
   webhookRetentionDays: number;
+  /** Whole months of usage kept before the current one; 0 keeps all (TIERLINE_USAGE_RETENTION_MONTHS). */
+  usageRetentionMonths: number;
   payments: PaymentsConfig;
 }
 
@@ -81,6 +83,22 @@ function payments(env: NodeJS.ProcessEnv): PaymentsConfig {
     }
   }
   return { provider: 'stripe', secretKey, apiUrl };
+}
+
+/**
+ * TIERLINE_USAGE_RETENTION_MONTHS: 0 (the default) keeps all usage; otherwise at least 3 months, the
+ * fewest that keep every row billing and the inactivity rule read (docs/decisions.md).
+ */
+function usageRetentionMonths(env: NodeJS.ProcessEnv): number {
+  const raw = env.TIERLINE_USAGE_RETENTION_MONTHS;
+  if (raw === undefined || raw === '') return 0;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (value !== 0 && !(value >= 3 && value <= 1200)) {
+    throw new ConfigError(
+      `TIERLINE_USAGE_RETENTION_MONTHS must be 0 (keep all usage) or a number of months from 3 to 1200, got "${raw}"`,
+    );
+  }
+  return value;
 }
 
 function smtpUrl(env: NodeJS.ProcessEnv): string | undefined {
@@ -183,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emailFrom: emailFrom(env),
     outboxRetentionDays: integer(env, 'TIERLINE_OUTBOX_RETENTION_DAYS', 90, 1, 3650),
     webhookRetentionDays: integer(env, 'TIERLINE_WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
+    usageRetentionMonths: usageRetentionMonths(env),
     workerConcurrency: integer(env, 'TIERLINE_WORKER_CONCURRENCY', 2, 1, 64),
     trustProxy: trustProxy(env.TIERLINE_TRUST_PROXY),
     readCache: env.TIERLINE_READ_CACHE ? flag(env, 'TIERLINE_READ_CACHE') : true,

@@ -12,7 +12,7 @@ import { ensureAdminStaff } from './modules/identity/staff.ts';
 import { createSmtpMailer, pruneOutbox, sendQueuedEmails } from './modules/notifications/index.ts';
 import { createStripeProvider, createTestProvider } from './modules/payments/index.ts';
 import { type Catalog, loadCatalog } from './modules/plans/index.ts';
-import { maintainUsagePartitions } from './modules/usage/index.ts';
+import { dropExpiredUsagePartitions, maintainUsagePartitions } from './modules/usage/index.ts';
 import { deliverDueWebhooks, pruneWebhookEvents } from './modules/webhooks/index.ts';
 
 export interface Tierline {
@@ -78,6 +78,23 @@ export async function createTierline(
     run: async (now) => {
       await pruneWebhookEvents(deps.db, now, { retentionDays: config.webhookRetentionDays });
       await pruneOutbox(deps.db, now, { retentionDays: config.outboxRetentionDays });
+    },
+  });
+  // Usage retention by month: old monthly partitions of usage_minutes are dropped once billing is done
+  // with them. A month kept for billing is logged when the kept months change, not on every pass.
+  let keptBefore = '';
+  passTasks.push({
+    name: 'usage_retention',
+    run: async (now) => {
+      const result = await dropExpiredUsagePartitions(deps.db, now, { retentionMonths: config.usageRetentionMonths });
+      const log = app.log.child({ task: 'usage_retention' });
+      if (result.dropped.length > 0) log.info({ dropped: result.dropped }, 'old months of usage dropped');
+      const kept = JSON.stringify(result.kept.map((month) => [month.month, month.holds.map((hold) => hold.reason)]));
+      if (result.kept.length > 0 && kept !== keptBefore) {
+        log.warn({ kept: result.kept }, 'old months of usage kept: billing still needs them');
+      }
+      keptBefore = kept;
+      return result;
     },
   });
   if (config.adminEmail && config.adminPassword) {

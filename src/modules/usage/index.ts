@@ -1,3 +1,8 @@
+export {
+  type DroppedUsageMonth,
+  dropExpiredUsagePartitions,
+  type KeptUsageMonth,
+} from './drop-expired-usage-partitions.ts';
 export { ingestUsageReport } from './ingest-usage-report.ts';
 export { maintainUsagePartitions } from './maintain-usage-partitions.ts';
 export {

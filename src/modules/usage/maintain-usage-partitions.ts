@@ -1,9 +1,6 @@
 import type { Database } from '../../db/client.ts';
 import { createUsagePartition, listUsageMonths, lockUsagePartitions } from './usage.repo.ts';
-import { missingUsageMonths, usageMonthsAt } from './usage.ts';
-
-/** How long maintenance waits for the usage table's lock before leaving the work to the next pass. */
-const LOCK_TIMEOUT_MS = 5_000;
+import { missingUsageMonths, PARTITION_LOCK_TIMEOUT_MS, usageMonthsAt } from './usage.ts';
 
 /**
  * A worker pass task: makes sure `usage_minutes` has a partition for each month usage accepted at
@@ -19,7 +16,7 @@ export async function maintainUsagePartitions(
   const wanted = usageMonthsAt(now);
   if (missingUsageMonths(wanted, await listUsageMonths(db)).length === 0) return { created: [], movedRows: 0 };
   return db.transaction(async (tx) => {
-    await lockUsagePartitions(tx, LOCK_TIMEOUT_MS);
+    await lockUsagePartitions(tx, PARTITION_LOCK_TIMEOUT_MS);
     // Read again under the lock: another worker may have created them meanwhile.
     const created: string[] = [];
     let movedRows = 0;

@@ -8,6 +8,7 @@ import {
   minuteOf,
   newestContiguousMonths,
   type OpenWindow,
+  type UsageBillingClass,
   type UsageMonth,
   usageMonthNamed,
 } from './usage.ts';
@@ -339,14 +340,14 @@ export async function listUsageMonths(executor: Executor): Promise<UsageMonth[]>
     .filter((month): month is UsageMonth => month !== undefined);
 }
 
-// Any constant: the advisory lock under which partitions of usage_minutes are created.
+// Any constant: the advisory lock under which partitions of usage_minutes are created and dropped.
 const PARTITIONS_LOCK = 7_310_002;
 
 /**
  * Serializes partition maintenance, in the caller's transaction: first between maintainers (an
  * advisory lock, held to commit), then against every reader and writer of usage (an exclusive lock
- * on the table, which creating a partition takes anyway; taken first, so never upgraded, and given up
- * after `lockTimeoutMs` rather than queueing everyone behind a long transaction).
+ * on the table, which creating or detaching a partition takes anyway; taken first, so never upgraded,
+ * and given up after `lockTimeoutMs` rather than queueing everyone behind a long transaction).
  */
 export async function lockUsagePartitions(tx: Executor, lockTimeoutMs: number) {
   await tx.execute(sql`select pg_advisory_xact_lock(${PARTITIONS_LOCK})`);
@@ -391,4 +392,61 @@ export async function createUsagePartition(tx: Executor, month: UsageMonth): Pro
     select count(*)::int as count from inserted`);
   await tx.execute(sql`alter table usage_minutes attach partition usage_minutes_default default`);
   return Number((moved as unknown as { rows: Array<{ count: number }> }).rows[0].count);
+}
+
+/**
+ * The month's usage rows by billing state (see UsageBillingClass): a handful of classes however many
+ * rows, read in one statement through the month's partition. Reads the parent table bounded to the
+ * month, so a month another process has just dropped reads as empty rather than failing.
+ */
+export async function usageBillingClasses(executor: Executor, month: UsageMonth): Promise<UsageBillingClass[]> {
+  const result = await executor.execute(sql`
+    select u.subscription_id <> '' as billable, s.status as subscription_status,
+           u.invoice_id <> '' as billed, i.kind as invoice_kind, i.status as invoice_status,
+           max(i.billing_at) as latest_billing_at, count(*)::int as rows,
+           sum(u.requests)::text as requests, count(distinct u.subscription_id)::int as subscriptions,
+           min(u.subscription_id) as example_subscription_id
+    from usage_minutes u
+    left join subscriptions s on s.org_id = u.org_id and s.id = u.subscription_id
+    left join invoices i on i.org_id = u.org_id and i.id = u.invoice_id
+    where u.minute >= ${month.start.toISOString()}::timestamptz and u.minute < ${month.end.toISOString()}::timestamptz
+    group by 1, 2, 3, 4, 5`);
+  const rows = (
+    result as unknown as {
+      rows: Array<{
+        billable: boolean;
+        subscription_status: string | null;
+        billed: boolean;
+        invoice_kind: string | null;
+        invoice_status: string | null;
+        latest_billing_at: string | Date | null;
+        rows: number;
+        requests: string;
+        subscriptions: number;
+        example_subscription_id: string;
+      }>;
+    }
+  ).rows;
+  return rows.map((row) => ({
+    billable: row.billable,
+    subscriptionStatus: row.subscription_status,
+    billed: row.billed,
+    invoiceKind: row.invoice_kind,
+    invoiceStatus: row.invoice_status,
+    latestBillingAt: row.latest_billing_at === null ? null : new Date(row.latest_billing_at),
+    rows: Number(row.rows),
+    requests: BigInt(row.requests),
+    subscriptions: Number(row.subscriptions),
+    exampleSubscriptionId: row.example_subscription_id,
+  }));
+}
+
+/**
+ * Detaches the month's partition and drops it, in the caller's transaction under lockUsagePartitions:
+ * its rows go at once, with no DELETE (nothing left for vacuum). Not `DETACH … CONCURRENTLY`, which is
+ * not allowed beside a default partition and cannot run in a transaction.
+ */
+export async function dropUsagePartition(tx: Executor, month: UsageMonth): Promise<void> {
+  await tx.execute(sql`alter table usage_minutes detach partition ${sql.identifier(month.name)}`);
+  await tx.execute(sql`drop table ${sql.identifier(month.name)}`);
 }
