@@ -47,5 +47,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # SIGTERM: stop taking requests and work, finish those in hand (30 s at most), exit. Give the
 # container more than 30 s to stop (`docker stop -t 40`, compose `stop_grace_period: 40s`).
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "src/cli.ts"]
+ENTRYPOINT ["node", "--no-maglev", "src/cli.ts"]
 CMD ["start"]

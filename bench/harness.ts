@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import pg from 'pg';
+import { SERVICE_NODE_OPTIONS } from '../src/cli/garbage-collection.ts';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
@@ -49,18 +50,22 @@ export async function freshDatabase(
 }
 
 /**
- * Starts the real server (src/main.ts on the pinned Node, with `nodeArgs` before it) and waits until
- * it says where it runs.
+ * Starts the real server (src/main.ts on the pinned Node, with the Node options the documented
+ * commands give it and `nodeArgs` before it) and waits until it says where it runs.
  */
 export async function startServer(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
-  return startNodeProcess([...nodeArgs, 'src/main.ts'], /Tierline is running at (http:\/\/\S+)/, {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    TIERLINE_ADMIN_EMAIL: 'admin@bench.test',
-    TIERLINE_ADMIN_PASSWORD: 'bench-admin-password',
-    TIERLINE_LOG_LEVEL: 'warn',
-    ...env,
-  });
+  return startNodeProcess(
+    [...SERVICE_NODE_OPTIONS, ...nodeArgs, 'src/main.ts'],
+    /Tierline is running at (http:\/\/\S+)/,
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TIERLINE_ADMIN_EMAIL: 'admin@bench.test',
+      TIERLINE_ADMIN_PASSWORD: 'bench-admin-password',
+      TIERLINE_LOG_LEVEL: 'warn',
+      ...env,
+    },
+  );
 }
 
 /** The Fastify hello-world baseline (bench/hello-server.ts) in its own process on the pinned Node. */

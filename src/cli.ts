@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-maglev
 /**
  * `tierline <command>`: the operator's command line. `start` runs the API and the worker in one
  * process (what `npm start` does); `serve` and `worker` run them apart against one PostgreSQL.

@@ -1,6 +1,6 @@
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { createTierline, type Tierline } from '../tierline.ts';
-import { keepShortLivedObjectsYoung } from './garbage-collection.ts';
+import { keepShortLivedObjectsYoung, missingServiceNodeOptions } from './garbage-collection.ts';
 
 /** How long a stopping process waits for requests in flight and work in hand before it gives up. */
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -29,6 +29,13 @@ export async function runService(roles: { http: boolean; worker: boolean }, comm
     throw error;
   }
   const log = tierline.app.log;
+  const missing = missingServiceNodeOptions(process.execArgv);
+  if (missing.length > 0) {
+    log.warn(
+      { missing },
+      `started without the Node options ${missing.join(' ')}: start it as \`node ${missing.join(' ')} src/cli.ts …\` (docs/deployment.md#node-options); until the request path is fully optimized, minor garbage collections take several times as long`,
+    );
+  }
   if (roles.worker) await tierline.startWorker();
   const parts = [roles.http ? 'API and pages' : '', roles.worker ? 'due-work worker' : ''].filter(Boolean);
   const where = `${tierline.database.kind} database${config.testClock ? ', test clock' : ''}`;

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { SERVICE_NODE_OPTIONS } from '../../src/cli/garbage-collection.ts';
 
-// The real server, started the way a person starts it: the pinned Node on src/main.ts, from the repo root.
+// The real server, started the way a person starts it: the pinned Node (with the service's Node
+// options) on src/main.ts, from the repo root.
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const nodeBinary = join(repoRoot, 'node_modules', '.bin', 'node');
 
@@ -68,9 +70,20 @@ export interface Server {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `src/main.ts` (API and worker), or the command line with `args` (e.g. `src/cli.ts worker`). */
-export function startServer(env: Record<string, string>, args: string[] = ['src/main.ts']): Server {
-  const child = spawn(nodeBinary, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `src/main.ts` (API and worker), or the command line with `args` (e.g. `src/cli.ts worker`),
+ * with the Node options the documented commands give a serving process unless told otherwise.
+ */
+export function startServer(
+  env: Record<string, string>,
+  args: string[] = ['src/main.ts'],
+  nodeOptions: readonly string[] = SERVICE_NODE_OPTIONS,
+): Server {
+  const child = spawn(nodeBinary, [...nodeOptions, ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   let stdout = '';
   let stderr = '';

@@ -51,6 +51,33 @@ describe('starting the server', () => {
     const { code, signal } = await server.exited;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(server.stderr()).toBe('');
+    expect(server.stdout()).not.toContain('started without the Node options');
     if (!databaseUrl) expect((await readdir(dataDir)).length).toBeGreaterThan(0);
+  });
+
+  it('started without the documented Node options, says which and where to read why, and still serves', async () => {
+    const dataDir = await freshTemporaryDir();
+    const databaseUrl = await freshDatabaseUrl();
+    const server = startServer(
+      {
+        ...baseEnv(),
+        PORT: '0',
+        TIERLINE_DATA_DIR: dataDir,
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      },
+      ['src/main.ts'],
+      [],
+    );
+    const url = await waitForUrl(server);
+    expect((await fetch(new URL('/healthz', url))).status).toBe(200);
+    const warnings = server
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('started without the Node options'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0])).toMatchObject({ level: 40, missing: ['--no-maglev'] });
+    expect(warnings[0]).toContain('docs/deployment.md');
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
   });
 });
