@@ -4,8 +4,10 @@ import {
   addMonths,
   billingDate,
   calculationInstant,
+  monthStart,
   parseInstant,
   periodIndexAt,
+  startOfMonth,
   toRfc3339,
   wholeSecondsBetween,
 } from './calendar.ts';
@@ -241,5 +243,21 @@ describe('parseInstant', () => {
     const instant = at('2028-02-29T23:59:59.999Z');
     expect(toRfc3339(instant)).toBe('2028-02-29T23:59:59.999Z');
     expect(parseInstant(toRfc3339(instant))?.getTime()).toBe(instant.getTime());
+  });
+});
+
+describe('month starts', () => {
+  it("is midnight UTC on the first of the instant's month, on the last millisecond of a month and a leap day", () => {
+    expect(iso(startOfMonth(at('2028-02-29T23:59:59.999Z')))).toBe('2028-02-01T00:00:00.000Z');
+    expect(iso(startOfMonth(at('2027-01-31T23:59:59.999Z')))).toBe('2027-01-01T00:00:00.000Z');
+    expect(iso(startOfMonth(at('2027-03-01T00:00:00.000Z')))).toBe('2027-03-01T00:00:00.000Z');
+    expect(iso(startOfMonth(at('2026-12-31T23:59:59.999Z')))).toBe('2026-12-01T00:00:00.000Z');
+  });
+
+  it('takes years 0 to 99 literally and refuses a month index outside 0 to 11', () => {
+    expect(monthStart(99, 11).getUTCFullYear()).toBe(99);
+    expect(iso(monthStart(2029, 0))).toBe('2029-01-01T00:00:00.000Z');
+    expect(() => monthStart(2029, 12)).toThrow(RangeError);
+    expect(() => monthStart(2029, -1)).toThrow(RangeError);
   });
 });

@@ -28,6 +28,20 @@ export function addMonths(anchor: Date, months: number): Date {
   return result;
 }
 
+/** Midnight UTC on the first day of a month (`monthIndex` 0–11 of `year`, taken literally for years 0–99). */
+export function monthStart(year: number, monthIndex: number): Date {
+  if (!Number.isInteger(monthIndex) || monthIndex < 0 || monthIndex > 11)
+    throw new RangeError('monthIndex must be 0 to 11');
+  const start = new Date(0);
+  start.setUTCFullYear(year, monthIndex, 1);
+  return start;
+}
+
+/** Midnight UTC on the first day of the instant's UTC calendar month. */
+export function startOfMonth(instant: Date): Date {
+  return monthStart(instant.getUTCFullYear(), instant.getUTCMonth());
+}
+
 export function addDays(instant: Date, days: number): Date {
   return new Date(instant.getTime() + days * DAY_MS);
 }

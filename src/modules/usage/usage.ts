@@ -1,5 +1,13 @@
 /** Usage rules: report validation, minute aggregation, chart series. Pure. */
-import { addMonths, billingDate, calculationInstant, parseInstant, periodIndexAt } from '../../kernel/calendar.ts';
+import {
+  addMonths,
+  billingDate,
+  calculationInstant,
+  monthStart,
+  parseInstant,
+  periodIndexAt,
+  startOfMonth,
+} from '../../kernel/calendar.ts';
 
 export const MAX_AGE_MS = 35 * 86_400_000;
 export const MAX_AHEAD_MS = 5 * 60_000;
@@ -196,18 +204,14 @@ export interface UsageMonth {
 
 const PARTITION_NAME = /^usage_minutes_(\d{4})_(\d{2})$/;
 
-function monthOf(year: number, monthIndex: number): UsageMonth {
-  const start = new Date(0);
-  start.setUTCFullYear(year, monthIndex, 1);
-  const end = new Date(0);
-  end.setUTCFullYear(year, monthIndex + 1, 1);
+function usageMonthFrom(start: Date): UsageMonth {
   const name = `usage_minutes_${String(start.getUTCFullYear()).padStart(4, '0')}_${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
-  return { start, end, name };
+  return { start, end: addMonths(start, 1), name };
 }
 
 /** The UTC calendar month containing the instant, `months` later (or earlier, when negative). */
 export function usageMonth(instant: Date, months = 0): UsageMonth {
-  return monthOf(instant.getUTCFullYear(), instant.getUTCMonth() + months);
+  return usageMonthFrom(addMonths(startOfMonth(instant), months));
 }
 
 /** The month a partition of that name holds; undefined for other names (the default partition). */
@@ -215,7 +219,7 @@ export function usageMonthNamed(name: string): UsageMonth | undefined {
   const match = PARTITION_NAME.exec(name);
   if (!match) return undefined;
   const monthIndex = Number(match[2]) - 1;
-  return monthIndex >= 0 && monthIndex < 12 ? monthOf(Number(match[1]), monthIndex) : undefined;
+  return monthIndex >= 0 && monthIndex < 12 ? usageMonthFrom(monthStart(Number(match[1]), monthIndex)) : undefined;
 }
 
 /**
