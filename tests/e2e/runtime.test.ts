@@ -211,10 +211,17 @@ async function sendThrough(runtime: Runtime, count: number, label: string) {
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
+/** The reports in the spool now; one the runtime sends and deletes while this reads is not counted. */
 async function spooledReports(spoolDir: string) {
   const names = (await readdir(spoolDir)).filter((name) => name.endsWith('.json'));
   const reports = [];
-  for (const name of names) reports.push(JSON.parse(await readFile(join(spoolDir, name), 'utf8')));
+  for (const name of names) {
+    const text = await readFile(join(spoolDir, name), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (text !== undefined) reports.push(JSON.parse(text));
+  }
   return reports as { report_id: string; usage: { requests: number }[] }[];
 }
 
