@@ -285,7 +285,7 @@ export function usageRetentionCutoff(now: Date, retentionMonths: number): Date |
   if (!Number.isInteger(retentionMonths) || retentionMonths < MIN_USAGE_RETENTION_MONTHS) {
     throw new RangeError(`usage retention must be 0 or at least ${MIN_USAGE_RETENTION_MONTHS} months`);
   }
-  return addMonths(usageMonth(now).start, -retentionMonths);
+  return addMonths(startOfMonth(now), -retentionMonths);
 }
 
 /** The months among those with a partition that retention at `now` may drop, oldest first. */
